@@ -1,0 +1,548 @@
+"""The product's settings: every setting, its default, its type and what it means.
+
+Settings come from three layers, later ones winning:
+
+1. the defaults below (``SETTINGS``);
+2. the operator settings file: a Python file whose UPPERCASE names are settings,
+   at the path in ``CYCLADES_SETTINGS`` or ``/etc/cyclades/settings.py`` when
+   that exists;
+3. environment variables ``CYCLADES_<NAME>``, parsed according to the setting's
+   type (booleans: 1/0, true/false, yes/no, on/off; lists: comma separated;
+   JSON for dicts).
+
+Anything missing or invalid raises :class:`SettingsError` whose message names the
+setting, so every process can stop with one clear line instead of a traceback.
+
+This module imports nothing from Django: eventd and the Ganeti hooks use it too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_SETTINGS_FILE = "/etc/cyclades/settings.py"
+ENV_PREFIX = "CYCLADES_"
+# Environment variables with the prefix that are not settings.
+NOT_SETTINGS = {"CYCLADES_SETTINGS", "CYCLADES_REQUIRE_SERVICES"}
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names it."""
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a boolean (true/false), got {value!r}")
+
+
+def _parse_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"expected an integer, got {value!r}")
+    return int(value)
+
+
+def _parse_float(value: Any) -> float:
+    return float(value)
+
+
+def _parse_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _parse_list(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+def _parse_dict(value: Any) -> dict:
+    if isinstance(value, dict):
+        return value
+    parsed = json.loads(value)
+    if not isinstance(parsed, dict):
+        raise ValueError("expected a JSON object")
+    return parsed
+
+
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "bool": _parse_bool,
+    "int": _parse_int,
+    "float": _parse_float,
+    "str": _parse_str,
+    "list": _parse_list,
+    "dict": _parse_dict,
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: name (without prefix), type name, default, documentation."""
+
+    name: str
+    kind: str
+    default: Any
+    doc: str
+    required: bool = False
+    secret: bool = False
+    validate: Callable[[Any], None] | None = None
+
+    @property
+    def env_name(self) -> str:
+        return ENV_PREFIX + self.name
+
+
+# --------------------------------------------------------------------- validators
+DATABASE_SCHEMES = {"sqlite", "postgres", "postgresql", "pgsql"}
+BUS_SCHEMES = {"memory", "amqp", "amqps"}
+
+
+def _check_database_url(url: str) -> None:
+    scheme = urlsplit(url).scheme
+    if scheme not in DATABASE_SCHEMES:
+        raise ValueError(f"unknown database scheme {scheme!r} in {url!r}; use sqlite:///PATH or postgresql://USER@HOST/NAME")
+
+
+def _check_bus_url(url: str) -> None:
+    scheme = urlsplit(url).scheme
+    if scheme not in BUS_SCHEMES:
+        raise ValueError(f"unknown message bus scheme {scheme!r} in {url!r}; use memory:// or amqp://USER:PASS@HOST/VHOST")
+
+
+def _check_public_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"must be an absolute http(s) URL, got {url!r}")
+
+
+def _one_of(*choices: str) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}; got {value!r}")
+
+    return check
+
+
+def _positive(value: Any) -> None:
+    if value <= 0:
+        raise ValueError(f"must be positive, got {value!r}")
+
+
+def _not_negative(value: Any) -> None:
+    if value < 0:
+        raise ValueError(f"must be zero or positive, got {value!r}")
+
+
+def _secret_key(value: str) -> None:
+    if len(value) < 32:
+        raise ValueError("must be at least 32 characters long")
+
+
+def _quota_limit(value: Any) -> None:
+    if value < -1:
+        raise ValueError(f"must be a limit (0 or more) or -1 for unlimited, got {value!r}")
+
+
+# --------------------------------------------------------------------- the settings
+SETTINGS: list[Setting] = [
+    # -- core
+    Setting("DEBUG", "bool", False, "Development mode: readable logs, Django debug pages. Never in production."),
+    Setting(
+        "SECRET_KEY",
+        "str",
+        None,
+        "Secret used to sign and to derive encryption keys (at least 32 characters). Keep it private and stable: "
+        "changing it makes stored RAPI passwords unreadable.",
+        required=True,
+        secret=True,
+        validate=_secret_key,
+    ),
+    Setting("DATA_DIR", "str", "/var/lib/cyclades", "Directory for local state (SQLite database, spools, generated files)."),
+    Setting(
+        "DATABASE_URL",
+        "str",
+        "sqlite:///{DATA_DIR}/cyclades.sqlite3",
+        "Database: sqlite:///PATH (embedded default) or postgresql://USER:PASS@HOST:PORT/NAME (production). "
+        "'{DATA_DIR}' is replaced by DATA_DIR.",
+        validate=_check_database_url,
+    ),
+    Setting(
+        "DATABASE_CONN_MAX_AGE", "int", 60, "Seconds a database connection is kept open between requests (0 = close each time)."
+    ),
+    Setting(
+        "BUS_URL",
+        "str",
+        "memory://",
+        "Message bus: memory:// (in-process; all-in-one mode only) or amqp://USER:PASS@HOST:PORT/VHOST (RabbitMQ).",
+        validate=_check_bus_url,
+    ),
+    Setting("ALLOWED_HOSTS", "list", ["*"], "Host names the API answers to (Django ALLOWED_HOSTS)."),
+    Setting(
+        "PUBLIC_URL",
+        "str",
+        "http://127.0.0.1:8080",
+        "Base URL clients reach the API at (behind a proxy: the proxy's URL). The service catalog is built from it.",
+        validate=_check_public_url,
+    ),
+    Setting("REGION", "str", "RegionOne", "Region name advertised in the service catalog."),
+    # -- logging
+    Setting(
+        "LOG_FORMAT",
+        "str",
+        "json",
+        "Log format: 'json' (one JSON object per line, for production) or 'text' (readable, for development).",
+        validate=_one_of("json", "text"),
+    ),
+    Setting("LOG_LEVEL", "str", "INFO", "Log level.", validate=_one_of("DEBUG", "INFO", "WARNING", "ERROR")),
+    # -- identity
+    Setting("TOKEN_LIFETIME", "int", 86400, "Seconds a token issued at login stays valid.", validate=_positive),
+    Setting(
+        "LOGIN_FAILURE_WINDOW",
+        "int",
+        300,
+        "Seconds over which failed logins are counted; a locked-out user or address may try again when the window "
+        "that started at its first failure ends.",
+        validate=_positive,
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES_PER_USER",
+        "int",
+        5,
+        "Failed password logins for one user name within LOGIN_FAILURE_WINDOW after which its logins are refused.",
+        validate=_positive,
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES_PER_ADDRESS",
+        "int",
+        30,
+        "Failed password logins from one client address within LOGIN_FAILURE_WINDOW after which its logins are refused.",
+        validate=_positive,
+    ),
+    Setting(
+        "TRUSTED_PROXY_COUNT",
+        "int",
+        0,
+        "Reverse proxies in front of the API that append the client address to X-Forwarded-For. The client address "
+        "(for login throttling) is taken that many entries from the right; 0 uses the TCP peer address.",
+        validate=_not_negative,
+    ),
+    # -- ganeti
+    Setting(
+        "GANETI_PREFIX", "str", "snf", "Prefix of every Ganeti name the product creates: instances are <prefix>-<server id>."
+    ),
+    Setting(
+        "RAPI_PASSWORD_KEY",
+        "str",
+        None,
+        "Key that encrypts the stored RAPI passwords of backends: a Fernet key or any long passphrase. "
+        "Unset: derived from SECRET_KEY.",
+        secret=True,
+    ),
+    Setting(
+        "RAPI_PASSWORD_OLD_KEYS",
+        "list",
+        [],
+        "Previous values of RAPI_PASSWORD_KEY (or SECRET_KEY) that still decrypt stored passwords, for key rotation.",
+        secret=True,
+    ),
+    Setting(
+        "RAPI_TIMEOUT",
+        "float",
+        10.0,
+        "Seconds a RAPI call may take, retries included, before it fails as unavailable.",
+        validate=_positive,
+    ),
+    Setting("RAPI_READ_RETRIES", "int", 3, "Retries (with backoff) of a read-only RAPI call that found the RAPI unavailable."),
+    Setting(
+        "ALLOCATOR_STRATEGY",
+        "str",
+        "logic.allocator.most_free",
+        "Dotted path of the function choosing a backend for a new server among those with room "
+        "(logic.allocator.most_free spreads by free RAM/CPU/disk ratios; logic.allocator.fill_first packs).",
+    ),
+    Setting(
+        "GANETI_SHUTDOWN_TIMEOUT",
+        "int",
+        60,
+        "Seconds Ganeti waits for a guest to shut down cleanly before forcing it off (stop, soft reboot, delete).",
+        validate=_positive,
+    ),
+    # -- quotas (defaults of every project; per-project overrides: cyclades-manage quota-set, os-quota-sets API)
+    Setting(
+        "QUOTA_ENABLED",
+        "bool",
+        True,
+        "Charge quotas and refuse actions over a limit. Off: nothing is counted or refused (benchmarks, emergencies); "
+        "run 'cyclades-manage reconcile-quotas --fix' after turning it back on.",
+    ),
+    Setting("QUOTA_INSTANCES", "int", 10, "Default limit of servers per project (-1 = unlimited).", validate=_quota_limit),
+    Setting(
+        "QUOTA_CORES",
+        "int",
+        20,
+        "Default limit of virtual CPUs of all servers of a project, running or not (-1 = unlimited).",
+        validate=_quota_limit,
+    ),
+    Setting(
+        "QUOTA_RUNNING_CORES",
+        "int",
+        20,
+        "Default limit of virtual CPUs of the running servers of a project (-1 = unlimited).",
+        validate=_quota_limit,
+    ),
+    Setting(
+        "QUOTA_RAM",
+        "int",
+        51200,
+        "Default limit of RAM in MiB of all servers of a project, running or not (-1 = unlimited).",
+        validate=_quota_limit,
+    ),
+    Setting(
+        "QUOTA_RUNNING_RAM",
+        "int",
+        51200,
+        "Default limit of RAM in MiB of the running servers of a project (-1 = unlimited).",
+        validate=_quota_limit,
+    ),
+    Setting(
+        "QUOTA_DISK", "int", 1000, "Default limit of server disk in GiB per project (-1 = unlimited).", validate=_quota_limit
+    ),
+    Setting(
+        "QUOTA_PRIVATE_NETWORKS",
+        "int",
+        5,
+        "Default limit of private networks per project (-1 = unlimited).",
+        validate=_quota_limit,
+    ),
+    Setting(
+        "QUOTA_FLOATING_IPS", "int", 10, "Default limit of floating IPs per project (-1 = unlimited).", validate=_quota_limit
+    ),
+    Setting("QUOTA_VOLUMES", "int", 10, "Default limit of volumes per project (-1 = unlimited).", validate=_quota_limit),
+    Setting(
+        "QUOTA_VOLUME_GB", "int", 1000, "Default limit of volume size in GiB per project (-1 = unlimited).", validate=_quota_limit
+    ),
+    Setting("QUOTA_IMAGES", "int", 20, "Default limit of images per project (-1 = unlimited).", validate=_quota_limit),
+    Setting(
+        "QUOTA_KEY_PAIRS", "int", 100, "Limit of keypairs per user (-1 = unlimited); shown by /limits.", validate=_quota_limit
+    ),
+    # -- eventd (runs on the Ganeti master; Django-free) and the Ganeti hooks
+    Setting("EVENTD_QUEUE_DIR", "str", "/var/lib/ganeti/queue", "Ganeti job queue directory eventd watches (job-N files)."),
+    Setting(
+        "EVENTD_SSCONF_DIR",
+        "str",
+        "/var/lib/ganeti",
+        "Directory of Ganeti's ssconf_* files: eventd reads ssconf_master_node (publishes only on the master) "
+        "and ssconf_cluster_name.",
+    ),
+    Setting(
+        "EVENTD_CLUSTER_NAME",
+        "str",
+        "",
+        "Cluster name put in every message and routing key (ganeti.<cluster>.op). Empty: read from ssconf_cluster_name.",
+    ),
+    Setting(
+        "EVENTD_NODE_NAME",
+        "str",
+        "",
+        "This node's Ganeti name, compared with ssconf_master_node. Empty: the host's fully qualified name.",
+    ),
+    Setting(
+        "EVENTD_SPOOL_DIR",
+        "str",
+        "{DATA_DIR}/spool",
+        "Directory of messages waiting for RabbitMQ (written by eventd while RabbitMQ is unreachable and by the "
+        "Ganeti hooks; replayed in order). '{DATA_DIR}' is replaced by DATA_DIR.",
+    ),
+    Setting(
+        "EVENTD_STATE_FILE",
+        "str",
+        "{DATA_DIR}/eventd-state.sqlite3",
+        "SQLite file of the opcode statuses eventd already published (no republishing after a restart). "
+        "'{DATA_DIR}' is replaced by DATA_DIR.",
+    ),
+    Setting(
+        "EVENTD_STATE_RETENTION",
+        "float",
+        86400.0,
+        "Seconds a finished job is remembered in the state file. A finished job that ended longer ago than this "
+        "is never (re)published by the catch-up.",
+        validate=_positive,
+    ),
+    Setting("EVENTD_HEARTBEAT_INTERVAL", "float", 30.0, "Seconds between eventd heartbeat messages (0 = none)."),
+    Setting(
+        "EVENTD_MASTER_CHECK_INTERVAL",
+        "float",
+        10.0,
+        "Seconds between re-reads of ssconf_master_node (how fast eventd notices a master failover).",
+        validate=_positive,
+    ),
+    Setting(
+        "EVENTD_RETRY_INTERVAL",
+        "float",
+        2.0,
+        "Seconds between reconnection attempts while RabbitMQ is unreachable (messages are spooled meanwhile).",
+        validate=_positive,
+    ),
+    Setting(
+        "EVENTD_RAPI_HOST",
+        "str",
+        "",
+        "RAPI host eventd asks for an instance's live NICs/disks after create/startup/modify/reboot. "
+        "Empty: no live query (messages carry only the job's fields).",
+    ),
+    Setting("EVENTD_RAPI_PORT", "int", 5080, "RAPI port for eventd's live queries.", validate=_positive),
+    Setting("EVENTD_RAPI_USER", "str", "", "RAPI user for eventd's live queries (read-only access is enough)."),
+    Setting("EVENTD_RAPI_PASSWORD_FILE", "str", "", "File holding the RAPI password for eventd's live queries."),
+    Setting(
+        "EVENTD_RAPI_CERT",
+        "str",
+        "",
+        "PEM file of the cluster's RAPI certificate, pinned by eventd's live queries (e.g. /var/lib/ganeti/rapi.pem).",
+    ),
+    Setting("EVENTD_RAPI_TIMEOUT", "float", 5.0, "Seconds one live RAPI query of eventd may take.", validate=_positive),
+    # -- dispatcher and reconciliation
+    Setting(
+        "DISPATCHER_PREFETCH",
+        "int",
+        20,
+        "Messages a dispatcher holds unacknowledged at once (AMQP prefetch).",
+        validate=_positive,
+    ),
+    Setting(
+        "DISPATCHER_BATCH_SIZE",
+        "int",
+        100,
+        "Most messages a dispatcher applies in one database transaction (acked together after its commit); "
+        "1 applies them one by one. The prefetch is raised to at least this.",
+        validate=_positive,
+    ),
+    Setting(
+        "DISPATCHER_BATCH_WAIT",
+        "float",
+        0.0,
+        "Seconds a dispatcher waits, from a batch's first message, for more to join it. 0: a batch is what has "
+        "arrived (batches grow by themselves under load; waiting only added latency in benchmarks/pipeline.py).",
+        validate=_not_negative,
+    ),
+    Setting(
+        "HEARTBEAT_STALE_AFTER",
+        "float",
+        120.0,
+        "Seconds without an eventd heartbeat after which queue-inspect reports a cluster's eventd as not alive.",
+        validate=_positive,
+    ),
+    Setting(
+        "RECONCILE_GRACE",
+        "float",
+        60.0,
+        "Seconds a server may be missing from Ganeti right after it was created or its job ended before "
+        "reconcile-servers calls it stale (jobs in flight are never judged).",
+        validate=_positive,
+    ),
+]
+
+SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def _settings_file(environ: Mapping[str, str]) -> str | None:
+    path = environ.get("CYCLADES_SETTINGS")
+    if path:
+        if not os.path.isfile(path):
+            raise SettingsError(f"CYCLADES_SETTINGS: settings file {path!r} does not exist")
+        return path
+    return DEFAULT_SETTINGS_FILE if os.path.isfile(DEFAULT_SETTINGS_FILE) else None
+
+
+def _read_settings_file(path: str) -> dict[str, Any]:
+    try:
+        namespace = runpy.run_path(path)
+    except Exception as exc:  # the operator's file: report, don't trace back
+        raise SettingsError(f"settings file {path}: {type(exc).__name__}: {exc}") from exc
+    values = {k: v for k, v in namespace.items() if k.isupper()}
+    unknown = sorted(set(values) - set(SETTINGS_BY_NAME))
+    if unknown:
+        raise SettingsError(f"settings file {path}: unknown setting(s) {', '.join(unknown)}")
+    return values
+
+
+def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return every setting's final value, validated, or raise SettingsError."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, tuple[Any, str]] = {s.name: (s.default, "default") for s in SETTINGS}
+    path = _settings_file(environ)
+    if path:
+        for name, value in _read_settings_file(path).items():
+            raw[name] = (value, f"settings file {path}")
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX) or key in NOT_SETTINGS:
+            continue
+        name = key[len(ENV_PREFIX) :]
+        if name in SETTINGS_BY_NAME:
+            raw[name] = (value, f"environment variable {key}")
+
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value, origin = raw[setting.name]
+        if value is None or value == "":
+            if setting.required:
+                raise SettingsError(
+                    f"{setting.env_name}: required setting {setting.name} is not set "
+                    f"(set it in the environment or in {path or DEFAULT_SETTINGS_FILE})"
+                )
+            values[setting.name] = value
+            continue
+        try:
+            parsed = PARSERS[setting.kind](value)
+            if setting.validate:
+                setting.validate(parsed)
+        except (ValueError, TypeError, json.JSONDecodeError) as exc:
+            raise SettingsError(f"{setting.env_name}: invalid {setting.name} from {origin}: {exc}") from exc
+        values[setting.name] = parsed
+
+    if isinstance(values.get("DATABASE_URL"), str):
+        values["DATABASE_URL"] = values["DATABASE_URL"].replace("{DATA_DIR}", values["DATA_DIR"])
+    return values
+
+
+def example_file() -> str:
+    """The example operator settings file: every setting, commented, with its default.
+
+    ``conf/settings.example.py`` is this text (``python -m cyclades.conf > conf/settings.example.py``).
+    """
+    import textwrap
+
+    out = [
+        '"""Example operator settings for Cyclades: copy to /etc/cyclades/settings.py and edit.',
+        "",
+        "Every setting can also be given as an environment variable CYCLADES_<NAME>, which wins",
+        "over this file. Unknown names here are refused at start-up (typos are caught).",
+        "Generated by: python -m cyclades.conf > conf/settings.example.py",
+        '"""',
+        "",
+    ]
+    for s in SETTINGS:
+        out.extend("# " + line for line in textwrap.wrap(s.doc, 96))
+        out.append(f"# type: {s.kind}; environment variable: {s.env_name}" + ("; REQUIRED" if s.required else ""))
+        if s.required:
+            out.append(f"# {s.name} = ...")
+        else:
+            out.append(f"# {s.name} = {s.default!r}")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(example_file(), end="")

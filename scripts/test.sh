@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set everything up and run the whole test suite:
+#   system packages (Debian/Ubuntu), PostgreSQL and RabbitMQ (started if down), the Ganeti
+#   sandbox (a real single-node Ganeti cluster with the fake hypervisor), a virtualenv with
+#   the pinned dependencies, then pytest. Extra arguments go to pytest.
+# Needs root or sudo for the system parts. CI sets CYCLADES_REQUIRE_SERVICES=1 so that a
+# test whose service is missing fails instead of being skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SUDO=""
+[[ $(id -u) -eq 0 ]] || SUDO="sudo"
+log() { printf '\033[1m[test.sh]\033[0m %s\n' "$*"; }
+
+# ------------------------------------------------------------------ system packages
+need=()
+command -v psql >/dev/null 2>&1 || need+=(postgresql)
+command -v rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
+python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+if ((${#need[@]})); then
+  log "installing ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# ------------------------------------------------------------------ services
+scripts/services.sh
+
+# ------------------------------------------------------------------ Ganeti sandbox
+log "Ganeti sandbox"
+$SUDO bash conf/ganeti-sandbox/setup.sh | tail -n 2
+
+# ------------------------------------------------------------------ virtualenv
+scripts/venv.sh test
+
+# ------------------------------------------------------------------ tests
+log "pytest $*"
+cd "$ROOT"
+exec .venv/bin/python -m pytest "$@"

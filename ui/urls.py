@@ -1,0 +1,5 @@
+from django.urls import path
+
+from ui import views
+
+urlpatterns = [path("", views.index, name="ui-index")]

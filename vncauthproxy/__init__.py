@@ -1,0 +1,1 @@
+"""VNC authentication proxy (arrives with the VNC console issue)."""
