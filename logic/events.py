@@ -1,0 +1,928 @@
+"""THE state-transition function: how Ganeti's reports change a server.
+
+Every change of a server's ``operstate``, NICs or flavor that comes from Ganeti
+goes through :func:`apply_event`: messages from eventd and the hooks (through
+the dispatcher) and the synthetic events of reconciliation alike. The message
+contract is ``notes/events-contract.md``; :func:`parse_event` checks it.
+
+Why applying events in any order, any number of times, gives the same result:
+the fields an event writes fall into groups, and each group remembers the event
+time it reflects. An event only writes a group when it is strictly newer than
+that group's time (last writer wins by Ganeti's own timestamps):
+
+* state (``operstate``, ``deleted``, ``fault``, ``launched_at`` ...) and
+  ``backendtime``: written by finished opcodes that decide the state (success of
+  create/startup/shutdown/reboot/remove, a create that failed, an "instance not
+  found" error). Errors of other opcodes and running jobs do not move it, so a
+  late error can never hide a success. DESTROYED is final: nothing but another
+  destroy event touches a destroyed server.
+* job status (``backend_job_id``, ``backend_opcode``, ``backend_jobstatus``,
+  ``backend_logmsg``) and ``backend_eventtime``: every opcode event, ordered by
+  (event time, job id, status rank).
+* NICs (``nics_synced_at``) and flavor (``flavor_synced_at``): any event that
+  carries what Ganeti reports about them.
+
+The pending task is cleared, and the action-log row finished, when the event of
+the task's job says the job ended; both are idempotent. The task's job is known
+by its id, or, when the API has not recorded that id yet (it records it after
+Ganeti accepted the job, and the job may end first), by the API request id that
+the RAPI client put in the job's reason trail.
+
+:func:`apply_events` applies a batch of events in one transaction (the
+dispatcher): row locks are taken in server-id order and the quota work of the
+whole batch is done at its end, so concurrent dispatchers lock in one order.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from logic.enums import JobStatus, OpCode, OperState, ServerTask
+
+log = logging.getLogger(__name__)
+
+OP_STATUS = "ganeti-op-status"
+HOOK = "ganeti-hook"
+HEARTBEAT = "heartbeat"
+# Produced only by reconciliation (never accepted from the bus): what Ganeti reports now.
+SNAPSHOT = "ganeti-instance-snapshot"
+
+BUS_TYPES = frozenset({OP_STATUS, HOOK, HEARTBEAT})
+ALL_TYPES = BUS_TYPES | {SNAPSHOT}
+
+STATUS_RANK = {
+    JobStatus.QUEUED: 0,
+    JobStatus.WAITING: 1,
+    JobStatus.RUNNING: 2,
+    JobStatus.CANCELING: 3,
+    JobStatus.SUCCESS: 4,
+    JobStatus.ERROR: 4,
+    JobStatus.CANCELED: 4,
+}
+FINISHED = frozenset(JobStatus.finished())
+
+# What a successful opcode means for the server's operstate.
+SUCCESS_STATE = {
+    OpCode.INSTANCE_CREATE: OperState.STARTED,
+    OpCode.INSTANCE_STARTUP: OperState.STARTED,
+    OpCode.INSTANCE_REBOOT: OperState.STARTED,
+    OpCode.INSTANCE_SHUTDOWN: OperState.STOPPED,
+    OpCode.INSTANCE_REMOVE: OperState.DESTROYED,
+}
+# Opcodes whose success reports the instance's configuration (beparams in its input).
+BEPARAMS_INPUT_OPS = frozenset({OpCode.INSTANCE_CREATE, OpCode.INSTANCE_SET_PARAMS})
+
+#: Source of the user's part of Ganeti's reason trail (the RAPI ``reason`` parameter,
+#: where :mod:`logic.rapi` writes ``"<reason> <request id>"``).
+USER_REASON_SOURCE = "gnt:user"
+_REQUEST_ID = re.compile(r"^req-[0-9a-f-]{36}$")
+
+NOT_FOUND_ECODE = "unknown_entity"
+_NOT_FOUND_TEXT = re.compile(r"not known|does not exist|not found|unknown instance", re.IGNORECASE)
+
+
+class InvalidEvent(ValueError):
+    """The message does not follow the contract; the reason says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What :func:`apply_event` did.
+
+    ``status``: ``applied`` (something changed), ``stale`` (older than or equal to
+    what the row reflects: duplicates and reordering), ``ignored`` (not about one
+    of our servers), ``heartbeat`` (recorded).
+    """
+
+    status: str
+    server_id: int | None = None
+    changes: tuple[str, ...] = ()
+    reason: str = ""
+
+    @property
+    def applied(self) -> bool:
+        return self.status == "applied"
+
+
+@dataclass(frozen=True)
+class Event:
+    """A validated event (the parts of the message the transition function reads)."""
+
+    type: str
+    id: str
+    cluster: str
+    event_time: datetime
+    instance: str | None = None
+    operation: str | None = None
+    status: str | None = None
+    job_status: str | None = None
+    job_id: int = 0
+    op_index: int = 0
+    logmsg: str = ""
+    result: Any = None
+    job_fields: dict = field(default_factory=dict)
+    nics: list[dict] | None = None
+    beparams: dict | None = None
+    oper_state: str | None = None  # snapshots: "up" | "down" | "absent"
+    request_ids: frozenset[str] = frozenset()  # API request ids in the job's reason trail
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def time_us(self) -> int:
+        return to_us(self.event_time)
+
+    @property
+    def job_finished(self) -> bool:
+        """The whole job ended (an op error or cancel ends it whatever job_status says)."""
+        if self.status in (JobStatus.ERROR, JobStatus.CANCELED):
+            return True
+        return (self.job_status or self.status) in FINISHED
+
+
+# ------------------------------------------------------------------------ parsing
+def to_us(moment: datetime) -> int:
+    """Microseconds since the epoch (exact; float seconds would lose microseconds)."""
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def event_datetime(value: Any) -> datetime:
+    """``[seconds, microseconds]`` (Ganeti's timestamps) as an aware UTC datetime."""
+    if not (isinstance(value, list | tuple) and len(value) == 2 and all(type(v) is int for v in value)):
+        raise InvalidEvent(f"event_time must be [seconds, microseconds] integers, got {value!r}")
+    seconds, micros = value
+    if not 0 <= micros < 1_000_000 or seconds < 0:
+        raise InvalidEvent(f"event_time out of range: {value!r}")
+    try:
+        return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidEvent(f"event_time out of range: {value!r}") from exc
+
+
+def timestamp_pair(moment: datetime) -> list[int]:
+    """The inverse of :func:`event_datetime`."""
+    us = to_us(moment)
+    return [us // 1_000_000, us % 1_000_000]
+
+
+def _required_str(body: dict, key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise InvalidEvent(f"missing or empty string field {key!r}")
+    return value
+
+
+def _optional_str(body: dict, key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidEvent(f"field {key!r} must be a string or null, got {type(value).__name__}")
+    return value or None
+
+
+def _optional_list_of_dicts(body: dict, key: str) -> list[dict] | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise InvalidEvent(f"field {key!r} must be a list of objects")
+    return value
+
+
+def _optional_dict(body: dict, key: str) -> dict | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidEvent(f"field {key!r} must be an object")
+    return value
+
+
+def _status(body: dict, key: str, *, required: bool) -> str | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if value not in JobStatus.values:
+        raise InvalidEvent(f"field {key!r} must be one of {', '.join(JobStatus.values)}, got {value!r}")
+    return value
+
+
+def parse_event(body: Any, *, allowed_types: frozenset[str] = BUS_TYPES) -> Event:
+    """Check ``body`` against the message contract; raise :class:`InvalidEvent` with the reason."""
+    if not isinstance(body, dict):
+        raise InvalidEvent(f"message body must be a JSON object, got {type(body).__name__}")
+    kind = body.get("type")
+    if kind not in allowed_types:
+        raise InvalidEvent(f"unknown message type {kind!r}")
+    common = {
+        "type": kind,
+        "id": _required_str(body, "id"),
+        "cluster": _required_str(body, "cluster"),
+        "event_time": event_datetime(body.get("event_time")),
+        "raw": body,
+    }
+    if kind == HEARTBEAT:
+        _required_str(body, "host")
+        return Event(**common)
+    if kind == OP_STATUS:
+        job_id, op_index = body.get("job_id"), body.get("op_index", 0)
+        if type(job_id) is not int or job_id < 0:
+            raise InvalidEvent(f"job_id must be a non-negative integer, got {job_id!r}")
+        if type(op_index) is not int or op_index < 0:
+            raise InvalidEvent(f"op_index must be a non-negative integer, got {op_index!r}")
+        logmsg = body.get("logmsg") or ""
+        if not isinstance(logmsg, str):
+            raise InvalidEvent("logmsg must be a string")
+        job_fields = _optional_dict(body, "job_fields") or {}
+        return Event(
+            **common,
+            instance=_optional_str(body, "instance"),
+            operation=_required_str(body, "operation"),
+            status=_status(body, "status", required=True),
+            job_status=_status(body, "job_status", required=False),
+            job_id=job_id,
+            op_index=op_index,
+            logmsg=logmsg,
+            result=body.get("result"),
+            job_fields=job_fields,
+            nics=_optional_list_of_dicts(body, "instance_nics"),
+            beparams=_optional_dict(body, "instance_beparams") or _input_beparams(body, job_fields),
+            request_ids=request_ids_in(body.get("reason")),
+        )
+    if kind == HOOK:
+        return Event(
+            **common,
+            instance=_optional_str(body, "instance"),
+            operation=_optional_str(body, "operation"),
+            status=_status(body, "status", required=False) or JobStatus.SUCCESS,
+            nics=_optional_list_of_dicts(body, "nics"),
+            beparams=_optional_dict(body, "beparams"),
+        )
+    # SNAPSHOT (reconciliation)
+    oper_state = body.get("oper_state")
+    if oper_state not in ("up", "down", "absent"):
+        raise InvalidEvent(f"oper_state must be up, down or absent, got {oper_state!r}")
+    return Event(
+        **common,
+        instance=_required_str(body, "instance"),
+        oper_state=oper_state,
+        nics=_optional_list_of_dicts(body, "nics"),
+        beparams=_optional_dict(body, "beparams"),
+    )
+
+
+def request_ids_in(reason: Any) -> frozenset[str]:
+    """The API request ids in Ganeti's reason trail ``[[source, text, timestamp], ...]``.
+
+    The RAPI client sends ``reason=<text> <request id>``; Ganeti records it as a
+    ``gnt:user`` entry. Anything else in the trail (Ganeti's own entries, a
+    malformed trail) contributes nothing: the trail is informative, never a
+    reason to refuse the event.
+    """
+    if not isinstance(reason, list):
+        return frozenset()
+    found = set()
+    for entry in reason:
+        if isinstance(entry, list | tuple) and len(entry) >= 2 and entry[0] == USER_REASON_SOURCE and isinstance(entry[1], str):
+            found.update(word for word in entry[1].split() if _REQUEST_ID.match(word))
+    return frozenset(found)
+
+
+def _input_beparams(body: dict, job_fields: dict) -> dict | None:
+    """The beparams an opcode's input set, which are the instance's once it succeeded."""
+    if body.get("status") == JobStatus.SUCCESS and body.get("operation") in BEPARAMS_INPUT_OPS:
+        beparams = job_fields.get("beparams")
+        return beparams if isinstance(beparams, dict) and beparams else None
+    return None
+
+
+# ------------------------------------------------------------------------ naming
+def server_id_for(instance: str | None) -> int | None:
+    """The server id of a Ganeti instance named ``<GANETI_PREFIX>-<id>``; None if not ours."""
+    if not instance:
+        return None
+    prefix = settings.CYCLADES["GANETI_PREFIX"] + "-"
+    if not instance.startswith(prefix):
+        return None
+    rest = instance[len(prefix) :]
+    if not rest.isdigit() or (len(rest) > 1 and rest[0] == "0"):
+        return None
+    return int(rest)
+
+
+def error_message(result: Any) -> str:
+    """A readable message from Ganeti's error result ``[class, [args...]]``."""
+    if isinstance(result, list) and len(result) == 2 and isinstance(result[0], str):
+        cls, args = result
+        parts = [str(a) for a in _flatten(args) if a not in (None, "")]
+        return f"{cls}: {'; '.join(parts)}" if parts else cls
+    if result in (None, ""):
+        return ""
+    return str(result)
+
+
+def _flatten(value: Any):
+    if isinstance(value, list | tuple):
+        for v in value:
+            yield from _flatten(v)
+    else:
+        yield value
+
+
+def is_instance_not_found(event: Event) -> bool:
+    """A failed opcode whose error says the instance does not exist (any more)."""
+    if event.status != JobStatus.ERROR or not event.instance:
+        return False
+    result = event.result
+    if not (isinstance(result, list) and len(result) == 2 and isinstance(result[1], list)):
+        return False
+    args = result[1]
+    ecode = args[-1] if args and isinstance(args[-1], str) else None
+    text = " ".join(str(a) for a in _flatten(args))
+    return event.instance in text and (ecode == NOT_FOUND_ECODE or bool(_NOT_FOUND_TEXT.search(text)))
+
+
+# ------------------------------------------------------------------------ applying
+def apply_event(body: dict | Event, *, allowed_types: frozenset[str] = ALL_TYPES) -> Outcome:
+    """Apply one event to the database in its own transaction; the one way Ganeti changes a server.
+
+    ``body`` is a message as in the contract (or an already parsed :class:`Event`).
+    Raises :class:`InvalidEvent` for a message that breaks the contract, and lets
+    database errors through (the caller retries: nothing was committed).
+    """
+    event = body if isinstance(body, Event) else parse_event(body, allowed_types=allowed_types)
+    if event.type == HEARTBEAT:
+        return _record_heartbeat(event)
+    server_id = server_id_for(event.instance)
+    if server_id is None:
+        log.debug("event %s: instance %r is not ours", event.id, event.instance)
+        return Outcome("ignored", reason="not one of our instances")
+    if event.operation and not event.operation.startswith("OP_INSTANCE_"):
+        return Outcome("ignored", server_id, reason=f"{event.operation} is not an instance opcode")
+
+    if _progress_only(event) and _apply_progress(server_id, event):
+        return Outcome("applied", server_id, (f"job {event.job_id} {event.operation} {event.status}",))
+    with transaction.atomic(savepoint=False):  # in a batch: part of the batch's transaction
+        locked = _locked_servers.get()
+        server = locked.get(server_id) if locked is not None else None
+        if server is None and locked is not None:  # a batch: the row is locked already
+            server = _load_rows([server_id]).get(server_id)
+            if server is not None:
+                locked[server_id] = server
+        elif server is None:
+            server = _locked_rows([server_id]).first()
+        if server is None:
+            return Outcome("ignored", server_id, reason="no such server")
+        if server.backend_id is not None and server.backend.name != event.cluster:
+            log.warning(
+                "event %s from cluster %s about %s, which lives on %s",
+                event.id,
+                event.cluster,
+                event.instance,
+                server.backend.name,
+            )
+            return Outcome("ignored", server_id, reason=f"server lives on cluster {server.backend.name}")
+        changes = _Transition(server, event).run()
+    if not changes:
+        return Outcome("stale", server_id, reason="nothing newer than what the server reflects")
+    log.info("event %s applied to server %s: %s", event.id, server_id, ", ".join(changes))
+    return Outcome("applied", server_id, tuple(changes))
+
+
+def apply_events(events: Sequence[Event]) -> list[Outcome]:
+    """Apply several parsed events in ONE transaction (a dispatcher's batch); their outcomes, in order.
+
+    The same rules as :func:`apply_event`, event by event, with two differences
+    that keep concurrent dispatchers (and the API) from deadlocking: server
+    rows are locked in server-id order (events of one server keep their
+    order; events of different servers touch different rows, so their order
+    does not matter), and the quota settlements of the whole batch run at its
+    end, after every server row is locked, in (project, user) order; heartbeats
+    come last. Any error rolls the whole batch back and propagates.
+    """
+    from django.db import connection
+
+    outcomes: list[Outcome | None] = [None] * len(events)
+    beats = [i for i, ev in enumerate(events) if ev.type == HEARTBEAT]
+    rest = sorted(
+        (i for i, ev in enumerate(events) if ev.type != HEARTBEAT),
+        key=lambda i: (server_id_for(events[i].instance) or 0, i),
+    )
+    with transaction.atomic():
+        pending = _QuotaBatch()
+        ids = sorted({sid for i in rest if (sid := server_id_for(events[i].instance)) is not None})
+        # Every server row of the batch locked in one statement, in id order; the rows the full
+        # path will read loaded in one more (progress events need none: they are one UPDATE).
+        locked: dict[int, Any] | None = {}
+        if ids and connection.vendor != "postgresql":
+            locked = None  # SQLite (the all-in-one mode): one writer at a time; each event reads its row
+        elif ids:
+            _lock_ids(ids)
+            full = sorted({server_id_for(events[i].instance) for i in rest if not _progress_only(events[i])} - {None})
+            locked = _load_rows(full) if full else {}
+            _open_actions.set(_unfinished_actions(ids))
+        tokens = (_quota_batch.set(pending), _locked_servers.set(locked))
+        try:
+            for i in rest:
+                outcomes[i] = apply_event(events[i])
+            pending.settle(locked or {})
+        finally:
+            _quota_batch.reset(tokens[0])
+            _locked_servers.reset(tokens[1])
+            _open_actions.set(None)
+        for i in beats:
+            outcomes[i] = _record_heartbeat(events[i])
+    return outcomes  # type: ignore[return-value]
+
+
+# ------------------------------------------------------------------------ quota settlement
+@dataclass(frozen=True)
+class _Settlement:
+    """A finished job to settle (``opcode`` None: a true-up only, after a snapshot changed the server)."""
+
+    job_id: int | None
+    opcode: str | None
+    status: str | None
+    request_ids: frozenset[str] = frozenset()
+
+
+class _QuotaBatch:
+    """The quota settlements of a batch, done together once all its server rows are locked."""
+
+    def __init__(self) -> None:
+        self.by_server: dict[int, list[_Settlement]] = {}
+
+    def add(self, server_id: int, settlement: _Settlement) -> None:
+        self.by_server.setdefault(server_id, []).append(settlement)
+
+    def settle(self, rows: dict[int, Any]) -> None:
+        """Settle, with ``rows``: the batch's copies of its server rows, as the batch left them."""
+        if not self.by_server:
+            return
+        missing = [pk for pk in self.by_server if pk not in rows]
+        if missing:  # not expected (settling events take the full path, which keeps its rows): read them
+            rows = {**rows, **{s.pk: s for s in _locked_rows(missing)}}
+        _settle_now([(rows[pk], jobs) for pk, jobs in self.by_server.items() if pk in rows])
+
+
+_quota_batch: contextvars.ContextVar[_QuotaBatch | None] = contextvars.ContextVar("quota_batch", default=None)
+#: The server rows a batch locked, kept current by every change the batch makes to them.
+_locked_servers: contextvars.ContextVar[dict[int, Any] | None] = contextvars.ContextVar("locked_servers", default=None)
+
+
+def _lock_ids(ids: list[int]) -> None:
+    """Lock the server rows ``ids`` (FOR UPDATE), in id order: the order every batch takes them in."""
+    from django.db import connection
+
+    from logic.models import Server
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {Server._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
+
+
+#: In a batch: the (server id, job id, request id) of the unfinished action-log rows of its servers.
+_open_actions: contextvars.ContextVar[set[tuple] | None] = contextvars.ContextVar("open_actions", default=None)
+
+
+def _unfinished_actions(ids: list[int]) -> set[tuple]:
+    """The unfinished action-log rows of servers ``ids`` (one read; most events finish none)."""
+    from django.db import connection
+
+    from logic.models import ServerAction
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT server_id, job_id, request_id FROM {ServerAction._meta.db_table} "
+            "WHERE server_id = ANY(%s) AND finish_time IS NULL",
+            [ids],
+        )
+        return set(cursor.fetchall())
+
+
+def _load_rows(ids: list[int]) -> dict[int, Any]:
+    """The servers ``ids`` with their flavor and backend, by plain SQL (a batch locked them already).
+
+    Three short statements instead of the ORM's join: building that query cost
+    more than running it.
+    """
+    from logic.models import Backend, Flavor, Server
+
+    servers = list(Server.objects.raw(f"SELECT * FROM {Server._meta.db_table} WHERE id = ANY(%s)", [ids]))
+    for model, attname, name in ((Flavor, "flavor_id", "flavor"), (Backend, "backend_id", "backend")):
+        keys = list({getattr(s, attname) for s in servers} - {None})
+        if not keys:
+            continue
+        related = {r.pk: r for r in model.objects.raw(f"SELECT * FROM {model._meta.db_table} WHERE id = ANY(%s)", [keys])}
+        for server in servers:
+            if getattr(server, attname) is not None:
+                setattr(server, name, related[getattr(server, attname)])
+    return {s.pk: s for s in servers}
+
+
+def _locked_rows(ids: list[int]):
+    """The servers ``ids`` with their backend and flavor, locked (FOR UPDATE of the server rows), in id order."""
+    from logic.models import Server
+
+    rows = Server.objects.select_for_update(of=("self",)).select_related("backend", "flavor")
+    return rows.filter(pk__in=ids).order_by("pk") if len(ids) != 1 else rows.filter(pk=ids[0]).order_by("pk")
+
+
+def _settle(server, settlement: _Settlement) -> None:
+    """Settle now, or at the end of the batch being applied."""
+    batch = _quota_batch.get()
+    if batch is not None:
+        batch.add(server.pk, settlement)
+        return
+    _settle_now([(server, [settlement])])
+
+
+def _settle_now(items: list[tuple[Any, list[_Settlement]]]) -> None:
+    from logic import server_quotas
+
+    server_quotas.settle_server_jobs(
+        [(server, [server_quotas.JobEnd(j.job_id, j.opcode, j.status, j.request_ids) for j in jobs]) for server, jobs in items]
+    )
+
+
+def _progress_only(event: Event) -> bool:
+    """An opcode status that only moves the job-status group (queued/waiting/running, nothing reported)."""
+    return event.type == OP_STATUS and not event.job_finished and event.nics is None and event.beparams is None
+
+
+def _apply_progress(server_id: int, event: Event) -> bool:
+    """The job-status rule of :class:`_Transition` as one conditional UPDATE (most events are progress).
+
+    The same last-writer-wins order by (event time, job id, status rank), checked
+    by the database under the row lock UPDATE takes; one round trip instead of a
+    locked read and a write (raw SQL: the ORM's query building cost more than
+    the query). False when no row changed (older, duplicate, not our server or
+    cluster): the caller then takes the full path, which decides.
+    """
+    from django.db import connection
+
+    from logic.models import Backend, Server
+
+    ranks = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items())
+    sql = (
+        f"UPDATE {Server._meta.db_table} SET backend_eventtime = %s, backend_job_id = %s, backend_opcode = %s, "
+        "backend_jobstatus = %s, backend_logmsg = %s, backend_reboot_type = %s, updated_at = %s "
+        "WHERE id = %s "
+        f"AND (backend_id IS NULL OR backend_id IN (SELECT id FROM {Backend._meta.db_table} WHERE name = %s)) "
+        "AND (backend_eventtime IS NULL OR backend_eventtime < %s "
+        "OR (backend_eventtime = %s AND (COALESCE(backend_job_id, -1) < %s "
+        f"OR (backend_job_id = %s AND (CASE backend_jobstatus {ranks} ELSE -1 END) < %s))))"
+    )
+    t, job = event.event_time, event.job_id
+    reboot = reboot_type(event) if event.operation == OpCode.INSTANCE_REBOOT else None
+    params = [
+        t,
+        job,
+        event.operation,
+        event.status,
+        event.logmsg,
+        reboot,
+        timezone.now(),
+        server_id,
+        event.cluster,
+        t,
+        t,
+        job,
+        job,
+    ]
+    params.append(STATUS_RANK[event.status])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if cursor.rowcount <= 0:
+            return False
+    locked = _locked_servers.get()
+    server = locked.get(server_id) if locked else None
+    if server is not None:  # a batch's copy of the row: the same values as written
+        server.backend_eventtime, server.backend_job_id, server.backend_opcode = t, job, event.operation
+        server.backend_jobstatus, server.backend_logmsg, server.backend_reboot_type = event.status, event.logmsg, reboot
+        server.updated_at = params[6]
+    return True
+
+
+class _Transition:
+    """The changes one event makes to one locked server row."""
+
+    def __init__(self, server, event: Event):
+        self.server = server
+        self.event = event
+        self.changes: list[str] = []
+        self.dirty: set[str] = set()
+
+    def set(self, name: str, value: Any) -> None:
+        if getattr(self.server, name) != value:
+            setattr(self.server, name, value)
+            self.dirty.add(name)
+
+    def run(self) -> list[str]:
+        ev = self.event
+        destroyed = self.server.operstate == OperState.DESTROYED
+        if ev.type == OP_STATUS:
+            self._job_status()
+            self._finish_task()
+            self._state_from_opcode()
+        elif ev.type == SNAPSHOT:
+            self._state_from_snapshot()
+        if not destroyed and self.server.operstate != OperState.DESTROYED:
+            self._sync_nics()
+            self._sync_flavor()
+        if self.dirty:
+            self.dirty.add("updated_at")
+            _write(self.server, sorted(self.dirty))
+        self._settle_quota()
+        return self.changes
+
+    # -- quotas: settle the job's charge; count what Ganeti did outside the API (logic.server_quotas)
+    def _settle_quota(self) -> None:
+        ev = self.event
+        if ev.type == OP_STATUS and ev.job_finished:
+            ended = ev.status if ev.status in (JobStatus.ERROR, JobStatus.CANCELED) else (ev.job_status or ev.status)
+            _settle(self.server, _Settlement(ev.job_id, ev.operation, ended, ev.request_ids))
+        elif ev.type != OP_STATUS and self.dirty & {"operstate", "flavor", "deleted"}:
+            _settle(self.server, _Settlement(None, None, None))
+
+    # -- job status group
+    def _job_status(self) -> None:
+        ev, s = self.event, self.server
+        mine = (ev.time_us, ev.job_id, STATUS_RANK[ev.status])
+        if s.backend_eventtime is not None:
+            theirs = (to_us(s.backend_eventtime), s.backend_job_id or 0, STATUS_RANK.get(s.backend_jobstatus, -1))
+            if mine <= theirs:
+                return
+        for name, value in (
+            ("backend_eventtime", ev.event_time),
+            ("backend_job_id", ev.job_id),
+            ("backend_opcode", ev.operation),
+            ("backend_jobstatus", ev.status),
+            ("backend_logmsg", (ev.logmsg or error_message(ev.result)) if ev.status == JobStatus.ERROR else ev.logmsg),
+            # an operator's (or the watcher's) reboot in progress shows as REBOOT/HARD_REBOOT (logic.server_status)
+            ("backend_reboot_type", reboot_type(ev) if ev.operation == OpCode.INSTANCE_REBOOT else None),
+        ):
+            self.set(name, value)
+        self.changes.append(f"job {ev.job_id} {ev.operation} {ev.status}")
+
+    # -- pending task and action log
+    def _is_task_job(self) -> bool:
+        """Is the event's job the one of the server's pending task?
+
+        By the recorded job id; before the API recorded it (the job can end
+        first), by the API request id in the job's reason trail.
+        """
+        ev, s = self.event, self.server
+        if s.task is None:
+            return False
+        if s.task_job_id is not None:
+            return s.task_job_id == ev.job_id
+        return bool(s.task_request_id) and s.task_request_id in ev.request_ids
+
+    def _finish_task(self) -> None:
+        ev, s = self.event, self.server
+        if not ev.job_finished:
+            return
+        by_request = None  # the request whose job id the API has not recorded yet
+        if self._is_task_job():
+            if s.task_job_id is None:
+                by_request = s.task_request_id
+                self.changes.append(f"job {ev.job_id} matched to request {by_request}")
+            self.changes.append(f"task {s.task} done")
+            self._finish_resize()
+            self.set("task", None)
+            self.set("task_job_id", None)
+            self.set("task_request_id", None)
+        from django.db.models import Q
+
+        from logic.models import ServerAction
+
+        ok = ev.status == JobStatus.SUCCESS and (ev.job_status or ev.status) == JobStatus.SUCCESS
+        known = _open_actions.get()
+        if known is not None and not any(
+            sid == s.pk and (job == ev.job_id or (by_request and job is None and rid == by_request)) for sid, job, rid in known
+        ):
+            return  # a batch read the unfinished actions of its servers: none is this job's
+        mine = Q(job_id=ev.job_id)
+        if by_request:
+            mine |= Q(job_id__isnull=True, request_id=by_request)
+        finished = ServerAction.objects.filter(mine, server=s, finish_time__isnull=True).update(
+            job_id=ev.job_id,
+            finish_time=ev.event_time,
+            result="Success" if ok else "Error",
+            message=None if ok else (error_message(ev.result) or ev.status),
+        )
+        if finished:
+            self.changes.append("action finished")
+
+    # -- resize (owned by the compute API's servers rules; kept apart from the rest on purpose)
+    def _finish_resize(self) -> None:
+        """A resize job ended: on success the server waits in VERIFY_RESIZE for confirm/revert;
+        on failure (or cancel) it keeps its old flavor, as if the resize had never been asked."""
+        ev, s = self.event, self.server
+        if s.task != ServerTask.RESIZE:
+            return
+        ok = ev.status == JobStatus.SUCCESS and (ev.job_status or ev.status) == JobStatus.SUCCESS
+        if ok:
+            self.set("awaiting_resize_confirm", True)
+            self.changes.append("resize awaits confirmation")
+        elif s.old_flavor_id is not None:
+            self.set("flavor_id", s.old_flavor_id)
+            self.set("old_flavor_id", None)
+            self.set("awaiting_resize_confirm", False)
+            self.changes.append("resize failed: old flavor restored")
+
+    # -- state group
+    def _state_newer(self) -> bool:
+        s = self.server
+        return s.backendtime is None or self.event.time_us > to_us(s.backendtime)
+
+    def _state_from_opcode(self) -> None:
+        ev, s = self.event, self.server
+        if ev.status not in FINISHED:
+            return
+        target: str | None = None
+        fault: dict | None = None
+        if ev.status == JobStatus.SUCCESS:
+            target = SUCCESS_STATE.get(ev.operation)
+            if ev.operation == OpCode.INSTANCE_CREATE:
+                self._launched()  # a fact, whatever the state events around it say
+        elif is_instance_not_found(ev):
+            target = OperState.DESTROYED
+        elif ev.operation == OpCode.INSTANCE_CREATE:
+            target = OperState.ERROR
+            message = error_message(ev.result) or f"creation {ev.status}"
+            fault = {"code": 500, "message": message[:1000], "created": ev.event_time.isoformat(), "job_id": ev.job_id}
+        if target is None or not self._state_newer():
+            return
+        if s.operstate == OperState.DESTROYED and target != OperState.DESTROYED:
+            return  # a finished remove is final
+        self._enter_state(target, fault)
+
+    def _launched(self) -> None:
+        ev, s = self.event, self.server
+        if s.launched_at is None or ev.event_time < s.launched_at:
+            self.set("launched_at", ev.event_time)
+            self.changes.append("launched")
+        self.set("build_percentage", 100)
+
+    def _state_from_snapshot(self) -> None:
+        ev, s = self.event, self.server
+        target = {"up": OperState.STARTED, "down": OperState.STOPPED, "absent": OperState.DESTROYED}[ev.oper_state]
+        if not self._state_newer() or s.operstate == OperState.DESTROYED:
+            return
+        if target == s.operstate:
+            return
+        self._enter_state(target, None)
+
+    def _enter_state(self, target: str, fault: dict | None) -> None:
+        ev, s = self.event, self.server
+        if s.operstate != target:
+            self.changes.append(f"{s.operstate} -> {target}")
+        self.set("operstate", target)
+        self.set("backendtime", ev.event_time)
+        if target == OperState.ERROR:
+            self.set("fault", fault)
+        elif s.fault is not None:
+            self.set("fault", None)
+        if target == OperState.DESTROYED:
+            self.set("deleted", True)
+            self.set("terminated_at", ev.event_time)
+            self.set("task", None)
+            self.set("task_job_id", None)
+            # What Ganeti reports of its NICs as of now is "none": NIC reports older than the
+            # destroy change nothing, in whatever order they come (order independence).
+            if s.nics_synced_at is None or ev.event_time > s.nics_synced_at:
+                self.set("nics_synced_at", ev.event_time)
+            self._release_resources()
+        if not self.changes:
+            self.changes.append(f"state time {ev.event_time.isoformat()}")
+
+    def _release_resources(self) -> None:
+        """A destroyed server holds no NICs (and so no IPs)."""
+        released, _ = self.server.nics.all().delete()
+        if released:
+            self.changes.append(f"released {released} NIC(s)")
+
+    # -- NICs
+    def _sync_nics(self) -> None:
+        ev, s = self.event, self.server
+        if ev.nics is None or ev.status not in (None, JobStatus.SUCCESS):
+            return
+        if s.nics_synced_at is not None and ev.time_us <= to_us(s.nics_synced_at):
+            return
+        from logic.models import ServerNIC
+
+        wanted = [_nic_fields(n, i) for i, n in enumerate(ev.nics)]
+        current = [
+            {k: getattr(n, k) for k in ("index", "mac", "ipv4", "ipv6", "network_name", "network_id", "link", "mode")}
+            for n in s.nics.all()
+        ]
+        self.set("nics_synced_at", ev.event_time)
+        if sorted(current, key=lambda n: n["index"]) == sorted(wanted, key=lambda n: n["index"]):
+            return
+        s.nics.all().delete()
+        ServerNIC.objects.bulk_create([ServerNIC(server=s, **n) for n in wanted])
+        self.changes.append(f"NICs {[(n['mac'], n['ipv4'] or n['ipv6']) for n in wanted]}")
+
+    # -- flavor
+    def _sync_flavor(self) -> None:
+        ev, s = self.event, self.server
+        if not ev.beparams or ev.status not in (None, JobStatus.SUCCESS):
+            return
+        if s.flavor_synced_at is not None and ev.time_us <= to_us(s.flavor_synced_at):
+            return
+        vcpus, ram = ev.beparams.get("vcpus"), ev.beparams.get("maxmem", ev.beparams.get("memory"))
+        if type(vcpus) is not int or type(ram) is not int:
+            return
+        self.set("flavor_synced_at", ev.event_time)
+        if s.flavor.vcpus == vcpus and s.flavor.ram == ram:
+            return
+        flavor = matching_flavor(s.flavor, vcpus, ram)
+        if flavor is None:
+            log.warning("server %s: Ganeti reports %d vCPU / %d MiB; no flavor matches", s.pk, vcpus, ram)
+            return
+        self.changes.append(f"flavor {s.flavor.name} -> {flavor.name}")
+        s.flavor = flavor
+        self.dirty.add("flavor")
+
+
+def _write(server, names: list[str]) -> None:
+    """``server.save(update_fields=names)`` as one plain UPDATE (values prepared by the fields
+    themselves; Server has no save() override and no signal receivers). ``updated_at`` is set now."""
+    from django.db import connection
+
+    meta = type(server)._meta
+    fields = [meta.get_field(name) for name in names]
+    server.updated_at = timezone.now()
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    values = [f.get_db_prep_save(getattr(server, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {meta.db_table} SET {assignments} WHERE id = %s", [*values, server.pk])
+
+
+def reboot_type(event: Event) -> str:
+    """``soft`` or ``hard`` (Ganeti's RAPI reboots hard unless told otherwise)."""
+    return "soft" if event.job_fields.get("reboot_type") == "soft" else "hard"
+
+
+def matching_flavor(current, vcpus: int, ram: int):
+    """The flavor with ``vcpus``/``ram`` and the same disk and disk template as ``current``."""
+    from logic.models import Flavor
+
+    candidates = Flavor.objects.filter(vcpus=vcpus, ram=ram, disk=current.disk, disk_template=current.disk_template)
+    return candidates.order_by("disabled", "id").first()
+
+
+def _nic_fields(nic: dict, position: int) -> dict:
+    from logic.networks import for_ganeti_link, for_ganeti_network
+
+    ip = nic.get("ip") or None
+    index = nic.get("index")
+    # A NIC on a Ganeti network is named after the API network behind it (addresses are keyed by it);
+    # a NIC on a bridge/link only, after the API network defined by that link and mode.
+    on_network = nic.get("network")
+    network = for_ganeti_network(on_network) if on_network else for_ganeti_link(nic.get("link"), nic.get("mode"))
+    return {
+        "index": index if type(index) is int else position,
+        "mac": str(nic.get("mac") or ""),
+        "ipv4": ip if ip and ":" not in ip else None,
+        "ipv6": ip if ip and ":" in ip else None,
+        "network_name": network.name if network else str(nic.get("network") or "public"),
+        "network_id": str(network.pk) if network else None,
+        "link": str(nic.get("link") or ""),
+        "mode": str(nic.get("mode") or ""),
+    }
+
+
+# ------------------------------------------------------------------------ heartbeats
+def _record_heartbeat(event: Event) -> Outcome:
+    """Keep each cluster's newest heartbeat (older ones, e.g. redelivered, change nothing)."""
+    from logic.models import ClusterHeartbeat
+
+    raw = event.raw
+    values = {
+        "host": str(raw.get("host", "")),
+        "is_master": bool(raw.get("is_master", True)),
+        "event_time": event.event_time,
+        "received_at": timezone.now(),
+        "spool_depth": raw.get("spool_depth") if type(raw.get("spool_depth")) is int else 0,
+        "published": raw.get("published") if type(raw.get("published")) is int else 0,
+    }
+    with transaction.atomic(savepoint=False):
+        row = ClusterHeartbeat.objects.select_for_update().filter(cluster=event.cluster).first()
+        if row is None:
+            ClusterHeartbeat.objects.create(cluster=event.cluster, **values)
+        elif event.event_time > row.event_time:
+            ClusterHeartbeat.objects.filter(pk=row.pk).update(**values)
+        else:
+            return Outcome("stale", reason="older heartbeat")
+    return Outcome("heartbeat", reason=f"{event.cluster} alive ({values['host']})")

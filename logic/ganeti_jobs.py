@@ -1,0 +1,228 @@
+"""Ganeti jobs for every server action: each function submits one job and returns its id.
+
+The caller (the compute API) records the id on the server (``task_job_id``) and
+answers at once; the event pipeline reports how the job went. Nothing here
+waits for a job or changes a server's state.
+
+Instances are named ``server.ganeti_name`` (``<GANETI_PREFIX>-<id>``) and carry
+their ownership as tags (:func:`ownership_tags`), visible with
+``gnt-instance list -o +tags``.
+
+Secrets never reach Ganeti: the admin password, user data and keys stay in
+the product's database (served by the metadata service/config drive). Only
+the image's own, non-secret OS parameters are passed, and a parameter whose
+name looks like a secret is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+
+from cyclades.logs import request_id_var
+from logic import rapi
+from logic.backends import client_for
+from logic.errors import InvalidInput
+from logic.models import Flavor, Image, Server
+from logic.rapi import RapiClient, RapiError, RapiNotFound, RapiUnavailable
+
+log = logging.getLogger(__name__)
+
+_SECRET_PARAM = re.compile(r"pass|secret|user_?data|private|token|key_?data", re.IGNORECASE)
+
+
+def ownership_tags(server: Server) -> list[str]:
+    """``<prefix>:user:<id>``, ``<prefix>:project:<id>``, ``<prefix>:server:<id>``."""
+    prefix = settings.CYCLADES["GANETI_PREFIX"]
+    return [
+        f"{prefix}:user:{server.user_id}",
+        f"{prefix}:project:{server.project_id}",
+        f"{prefix}:server:{server.id}",
+    ]
+
+
+def beparams_for(flavor: Flavor) -> dict[str, int]:
+    """Ganeti backend parameters of a flavor: fixed memory (min = max) and vCPUs."""
+    return {"vcpus": flavor.vcpus, "maxmem": flavor.ram, "minmem": flavor.ram}
+
+
+def disks_for(flavor: Flavor) -> list[dict[str, Any]]:
+    """The instance's disks: none for ``diskless``, else one disk of the flavor's size (MiB)."""
+    if flavor.disk_template == "diskless":
+        return []
+    return [{"size": flavor.disk * 1024}]
+
+
+def public_osparams(image: Image) -> dict[str, Any]:
+    """The image's OS parameters, refusing any whose name looks like a secret."""
+    params = dict(image.ganeti_osparams or {})
+    leaked = sorted(k for k in params if _SECRET_PARAM.search(k))
+    if leaked:
+        raise InvalidInput(
+            f"image {image.id} has OS parameters that look like secrets ({', '.join(leaked)}); "
+            "secrets must not be passed to Ganeti"
+        )
+    return params
+
+
+def _client(server: Server) -> RapiClient:
+    if server.backend is None:
+        raise InvalidInput(f"server {server.id} has no backend yet")
+    return client_for(server.backend)
+
+
+def _submitted(server: Server, action: str, job_id: int) -> int:
+    log.info("%s of %s submitted as job %s", action, server.ganeti_name, job_id, extra={"server_id": server.id, "job_id": job_id})
+    return job_id
+
+
+# ----------------------------------------------------------------------------- actions
+def create_server(server: Server, *, nics: list[dict]) -> int:
+    """Create the server's instance: flavor → beparams/disks, image → OS, ownership tags; started when built.
+
+    ``nics``: Ganeti NIC specs, e.g. ``{"network": "<prefix>-net-7", "ip": "pool"}``
+    or ``{"link": "br0", "mode": "bridged"}``; may be empty.
+    """
+    if server.image is None:
+        raise InvalidInput(f"server {server.id} has no image")
+    flavor = server.flavor
+    backend = server.backend
+    with _client(server) as client:
+        job_id = client.create_instance(
+            server.ganeti_name,
+            disk_template=flavor.disk_template,
+            disks=disks_for(flavor),
+            nics=nics,
+            os=server.image.ganeti_os,
+            osparams=public_osparams(server.image) or None,
+            beparams=beparams_for(flavor),
+            hypervisor=backend.hypervisor or None,
+            tags=ownership_tags(server),
+            start=True,
+        )
+    return _submitted(server, "create", job_id)
+
+
+def start_server(server: Server) -> int:
+    with _client(server) as client:
+        return _submitted(server, "startup", client.startup_instance(server.ganeti_name))
+
+
+def stop_server(server: Server, timeout: int | None = None) -> int:
+    """Shut down; Ganeti forces the VM off after ``timeout`` s (default ``GANETI_SHUTDOWN_TIMEOUT``)."""
+    if timeout is None:
+        timeout = settings.CYCLADES.get("GANETI_SHUTDOWN_TIMEOUT", 60)
+    with _client(server) as client:
+        return _submitted(server, "shutdown", client.shutdown_instance(server.ganeti_name, timeout=timeout))
+
+
+def reboot_server(server: Server, hard: bool) -> int:
+    """Soft: the guest is asked to reboot; hard: Ganeti stops and starts the VM."""
+    timeout = settings.CYCLADES.get("GANETI_SHUTDOWN_TIMEOUT", 60)
+    with _client(server) as client:
+        job_id = client.reboot_instance(server.ganeti_name, hard=hard, shutdown_timeout=timeout)
+    return _submitted(server, "hard reboot" if hard else "soft reboot", job_id)
+
+
+def resize_server(server: Server, flavor: Flavor, *, restart: bool = False) -> int:
+    """Give the instance the new flavor's vCPUs and memory (no hotplug: they apply at the next start).
+
+    ``restart``: also shut the instance down and start it again so it runs with the
+    new size, as two more jobs that each depend on the previous one's success (a
+    failed modify runs neither). Returns the id of the last job: it succeeds only
+    if the whole resize did.
+    """
+    timeout = settings.CYCLADES.get("GANETI_SHUTDOWN_TIMEOUT", 60)
+    with _client(server) as client:
+        if not restart:
+            job_id = client.modify_instance(server.ganeti_name, beparams=beparams_for(flavor), hotplug=False)
+            return _submitted(server, f"resize to {flavor.name}", job_id)
+        # Only the last job carries the API request id as a word of its reason: the event
+        # pipeline may match a job to the pending task by that id (before the job id is
+        # recorded), and the first two jobs ending must not end the task.
+        rid = request_id_var.get()
+        step = (lambda n: f"resize-step-{n}-of-3-for:{rid}") if rid else (lambda n: None)
+        token = rapi.reason_carries_request_id.set(False)
+        try:
+            job_id = client.modify_instance(server.ganeti_name, beparams=beparams_for(flavor), hotplug=False, reason=step(1))
+            job_id = client.shutdown_instance(server.ganeti_name, timeout=timeout, depends=[job_id], reason=step(2))
+        finally:
+            rapi.reason_carries_request_id.reset(token)
+        job_id = client.startup_instance(server.ganeti_name, depends=[job_id])
+    return _submitted(server, f"resize to {flavor.name} and restart", job_id)
+
+
+def rebuild_server(server: Server, image: Image) -> int:
+    """Reinstall with ``image``'s OS and parameters; Ganeti's job shuts the VM down, reinstalls, starts it."""
+    with _client(server) as client:
+        job_id = client.reinstall_instance(server.ganeti_name, os=image.ganeti_os, osparams=public_osparams(image), start=True)
+    return _submitted(server, f"rebuild from image {image.id}", job_id)
+
+
+def destroy_server(server: Server) -> int:
+    timeout = settings.CYCLADES.get("GANETI_SHUTDOWN_TIMEOUT", 60)
+    with _client(server) as client:
+        return _submitted(server, "remove", client.remove_instance(server.ganeti_name, shutdown_timeout=timeout))
+
+
+def rename_server(server: Server, new_name: str) -> int:
+    """Rename the Ganeti instance (operator use: instance names normally never change)."""
+    with _client(server) as client:
+        return _submitted(server, f"rename to {new_name}", client.rename_instance(server.ganeti_name, new_name))
+
+
+def add_nic(
+    server: Server,
+    *,
+    network: str | None = None,
+    ip: str | None = None,
+    mac: str | None = None,
+    link: str | None = None,
+    mode: str | None = None,
+    name: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> int:
+    """Add a NIC at the end: on a Ganeti network (``ip="pool"`` takes one from its pool) or on a link."""
+    params = {"network": network, "ip": ip, "mac": mac, "link": link, "mode": mode, "name": name}
+    nic = {k: v for k, v in params.items() if v is not None} | dict(extra or {})
+    with _client(server) as client:
+        job_id = client.modify_instance(server.ganeti_name, nics=[["add", -1, nic]], hotplug=False)
+    return _submitted(server, "add NIC", job_id)
+
+
+def remove_nic(server: Server, index: int) -> int:
+    """Remove the NIC at ``index`` (Ganeti renumbers the NICs after it)."""
+    with _client(server) as client:
+        job_id = client.modify_instance(server.ganeti_name, nics=[["remove", int(index), {}]], hotplug=False)
+    return _submitted(server, f"remove NIC {index}", job_id)
+
+
+def console_info(server: Server) -> dict[str, Any]:
+    """How to reach the server's console: Ganeti's answer (``instance``, ``kind``, ``host``, ``port``, ...).
+
+    Ganeti 3.0.2 answers 500 for kvm with VNC (it cannot parse the display):
+    then the VNC endpoint is taken from the instance's ``network_port`` on its
+    primary node.
+    """
+    with _client(server) as client:
+        try:
+            return client.get_instance_console(server.ganeti_name)
+        except (RapiNotFound, RapiUnavailable):
+            raise
+        except RapiError as exc:
+            if exc.status != 500:
+                raise
+            info = client.get_instance(server.ganeti_name)
+            if not info.get("network_port"):
+                raise
+            log.info("console of %s read from instance info (Ganeti console call failed: %s)", server.ganeti_name, exc)
+            return {
+                "instance": server.ganeti_name,
+                "kind": "vnc",
+                "host": info["pnode"],
+                "port": info["network_port"],
+            }

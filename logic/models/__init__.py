@@ -1,0 +1,31 @@
+"""The data model, one module per area. Import models from here."""
+
+from logic.models.backends import Backend
+from logic.models.events import ClusterHeartbeat
+from logic.models.identity import Domain, LoginThrottle, Membership, Project, Token, User
+from logic.models.images import Image
+from logic.models.networks import Network
+from logic.models.quotas import Commission, QuotaHolding
+from logic.models.servers import Flavor, Keypair, Server, ServerAction, ServerMetadata, ServerNIC, ServerTag
+
+__all__ = [
+    "Backend",
+    "Commission",
+    "ClusterHeartbeat",
+    "Domain",
+    "Flavor",
+    "Image",
+    "Keypair",
+    "LoginThrottle",
+    "Membership",
+    "Network",
+    "Project",
+    "QuotaHolding",
+    "Server",
+    "ServerAction",
+    "ServerMetadata",
+    "ServerTag",
+    "ServerNIC",
+    "Token",
+    "User",
+]
