@@ -1,0 +1,585 @@
+"""Server endpoints: thin views that parse, authorize, call :mod:`logic.servers`, render.
+
+Both personalities use these views; :class:`api.compute.base.ComputeView` says
+which one a request is for, and :mod:`api.compute.server_render` shapes bodies.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from urllib.parse import urlencode
+
+from rest_framework.response import Response
+
+from api.auth import require_write
+from api.compute import server_render as render
+from api.compute.base import ComputeView, Microversion
+from api.faults import BadRequest, Conflict, NotFound, NotImplementedFault
+from api.renderers import FastJSONRenderer
+from logic import server_rows, server_tags
+from logic import servers as rules
+from logic.models import ServerAction
+
+# Nova's [api] max_limit: a list never returns more than this per page.
+MAX_LIMIT = 1000
+# the list filters on tags (2.26)
+TAG_FILTERS = frozenset({"tags", "tags-any", "not-tags", "not-tags-any"})
+# Nova's server statuses: from 2.38 a status filter outside them is a 400 (before: an empty list)
+NOVA_STATUSES = frozenset(
+    [
+        "ACTIVE",
+        "BUILD",
+        "DELETED",
+        "ERROR",
+        "HARD_REBOOT",
+        "MIGRATING",
+        "PASSWORD",
+        "PAUSED",
+        "REBOOT",
+        "REBUILD",
+        "RESCUE",
+        "RESIZE",
+        "REVERT_RESIZE",
+        "SHELVED",
+        "SHELVED_OFFLOADED",
+        "SHUTOFF",
+        "SOFT_DELETED",
+        "SUSPENDED",
+        "UNKNOWN",
+        "VERIFY_RESIZE",
+    ]
+)
+
+
+@contextmanager
+def rule_errors():
+    """Turn the rules' errors into OpenStack faults."""
+    try:
+        yield
+    except rules.Invalid as exc:
+        raise BadRequest(str(exc)) from None
+    except rules.Missing as exc:
+        raise NotFound(str(exc)) from None
+    except rules.Conflict as exc:
+        raise Conflict(str(exc)) from None
+    except rules.NotSupported as exc:
+        raise NotImplementedFault(str(exc)) from None
+
+
+class ServerView(ComputeView):
+    """Common helpers of the server views."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    def link_builder(self) -> render.Links:
+        """The request's link builder (built once: a page renders 1,000 servers with it)."""
+        links = getattr(self, "_links", None)
+        if links is None:
+            links = self._links = render.Links(self.base_url(), self.personality.value)
+        return links
+
+    def ctx(self):
+        return self.request.auth
+
+    def request_id(self) -> str:
+        return getattr(self.request._request, "request_id", "") or ""
+
+    def writable(self):
+        require_write(self.request.auth)
+        return self.request.auth
+
+    def server(self, server_id: str, **kwargs):
+        with rule_errors():
+            return rules.get_server(self.request.auth, server_id, include_deleted=self.is_synnefo, **kwargs)
+
+    def with_tags(self) -> bool:
+        return not self.is_synnefo and self.shape().tags
+
+    def row(self, server_id: str):
+        """The server as a row for rendering (NICs, metadata and, from 2.26, tags attached)."""
+        with rule_errors():
+            return rules.get_server_row(self.request.auth, server_id, include_deleted=self.is_synnefo, with_tags=self.with_tags())
+
+    def shape(self) -> render.NovaShape:
+        """What strict-Nova bodies hold at the negotiated microversion, for this caller."""
+        shape = getattr(self, "_shape", None)
+        if shape is None:
+            shape = self._shape = render.NovaShape.of(self.request.microversion, admin=self.request.auth.is_admin)
+        return shape
+
+    def admin_facts(self, rows) -> dict[int, server_rows.AdminFacts]:
+        """The admin-only facts of ``rows`` when the shape shows them (one query), else nothing."""
+        if self.is_synnefo or not rows or not self.shape().needs_admin_facts:
+            return {}
+        return server_rows.admin_facts([row.pk for row in rows])
+
+    def full(self, server, facts: dict | None = None) -> dict:
+        if self.is_synnefo:
+            return render.synnefo_detail(server, self.link_builder())
+        if facts is None:
+            facts = self.admin_facts([server])
+        return render.nova_detail(server, self.link_builder(), self.shape(), facts.get(server.pk))
+
+    def common(self, server) -> dict:
+        """The update/rebuild answer: Synnefo's full server, or Nova's common fields at this microversion."""
+        if self.is_synnefo:
+            return render.synnefo_detail(server, self.link_builder())
+        return render.nova_common(server, self.link_builder(), self.shape())
+
+    def versioned_fields(self, spec: object, fields: dict[str, str]) -> None:
+        """400 for a request field newer than the negotiated microversion (``fields``: name -> version)."""
+        if self.is_synnefo or not isinstance(spec, dict):
+            return
+        for name, version in fields.items():
+            if name in spec and not self.mv(version):
+                raise BadRequest(f"Invalid input for field/attribute {name}: it needs microversion {version} or later.")
+
+    def check_create_networks(self, spec: object) -> None:
+        """What a create request's ``networks`` and block devices may hold at this microversion.
+
+        ``networks`` is required from 2.37, which also brings the ``"auto"``/``"none"``
+        strings; device ``tag`` keys are accepted on networks at 2.32-2.36 and on block
+        devices at 2.32, then on both from 2.42 (Nova lost them in between).
+        """
+        if self.is_synnefo or not isinstance(spec, dict):
+            return
+        networks = spec.get("networks")
+        if self.mv("2.37"):
+            if "networks" not in spec:
+                raise BadRequest("Invalid input: 'networks' is a required property from microversion 2.37.")
+        elif isinstance(networks, str):
+            raise BadRequest(f"Invalid input for field/attribute networks: {networks!r} needs microversion 2.37.")
+        version = self.request.microversion
+        network_tags = Microversion(2, 32) <= version <= Microversion(2, 36) or version >= Microversion(2, 42)
+        device_tags = version == Microversion(2, 32) or version >= Microversion(2, 42)
+        for entries, allowed, what in (
+            (networks, network_tags, "networks"),
+            (spec.get("block_device_mapping_v2"), device_tags, "block_device_mapping_v2"),
+        ):
+            if not allowed and isinstance(entries, list) and any(isinstance(e, dict) and "tag" in e for e in entries):
+                raise BadRequest(f"Invalid input for field/attribute {what}: 'tag' is not allowed at microversion {version}.")
+
+    def list_params(self):
+        """The list filters this caller may use at this microversion (Nova drops the others silently)."""
+        params = self.request.query_params
+        if self.is_synnefo:
+            return params
+        dropped = set()
+        if not self.mv("2.5") and not self.request.auth.is_admin:
+            dropped.add("ip6")  # non-admins may filter by IPv6 address from 2.5
+        if not self.mv("2.73"):
+            dropped.add("locked")  # the locked filter arrives in 2.73
+        if not self.mv("2.26"):
+            dropped |= TAG_FILTERS
+        if self.mv("2.38"):
+            for status in params.getlist("status"):
+                if status.upper() not in NOVA_STATUSES:
+                    raise BadRequest(f"Invalid status value: {status!r}.")
+        if not dropped & set(params):
+            return params
+        params = params.copy()
+        for name in dropped:
+            params.pop(name, None)
+        return params
+
+    def body(self) -> dict:
+        data = self.request.data
+        if not isinstance(data, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        return data
+
+
+# ----------------------------------------------------------------------------- collection
+class ServerList(ServerView):
+    """``GET /servers`` (id, name, links) and ``POST /servers`` (create)."""
+
+    detail = False
+
+    def get(self, request, **kwargs):
+        ctx = request.auth
+        with rule_errors():
+            params = self.list_params()
+            qs = rules.filter_servers(rules.visible_servers(ctx, include_deleted=True), params)
+            if qs is not None and not self.is_synnefo and TAG_FILTERS & set(params):
+                qs = server_tags.filter_by_tags(qs, params)
+            with_tags = self.detail and self.with_tags()
+            page, more = ([], False) if qs is None else rules.paginate(qs, params, MAX_LIMIT, with_tags=with_tags)
+        links = self.link_builder()
+        if self.detail:
+            facts = self.admin_facts(page)
+            items = [self.full(s, facts) for s in page]
+        else:
+            items = [render.nova_summary(s, links) for s in page]
+        body: dict = {"servers": items}
+        if more and page:
+            params = request.query_params.copy()
+            params["marker"] = str(page[-1].pk)
+            params.setdefault("limit", str(len(page)))
+            path = "servers/detail" if self.detail else "servers"
+            body["servers_links"] = [{"rel": "next", "href": f"{self.link(path)}?{urlencode(params, doseq=True)}"}]
+        return Response(body)
+
+    def post(self, request, **kwargs):
+        ctx = self.writable()
+        body = self.body()
+        self.versioned_fields(body.get("server"), {"description": "2.19"})
+        self.check_create_networks(body.get("server"))
+        with rule_errors():
+            spec = rules.parse_create(ctx, body)
+            created = rules.create(ctx, spec, request_id=self.request_id())
+        server = self.row(str(created[0].pk))
+        if self.is_synnefo:
+            body = {**render.synnefo_detail(server, self.link_builder()), "adminPass": spec.admin_pass}
+        else:
+            body = render.nova_created(server, self.link_builder(), spec.admin_pass)
+        return Response({"server": body}, status=202, headers={"Location": self.link("servers", server.pk)})
+
+
+class ServerDetailList(ServerList):
+    """``GET /servers/detail``: full servers."""
+
+    detail = True
+
+    def post(self, request, **kwargs):
+        raise NotFound("The resource could not be found.")
+
+
+# ----------------------------------------------------------------------------- one server
+class ServerItem(ServerView):
+    """``GET/PUT/DELETE /servers/{id}``."""
+
+    def get(self, request, server_id):
+        return Response({"server": self.full(self.row(server_id))})
+
+    def put(self, request, server_id):
+        ctx = self.writable()
+        server = self.server(server_id)
+        body = self.body()
+        self.versioned_fields(body.get("server"), {"description": "2.19"})
+        with rule_errors():
+            rules.update(ctx, server, body)
+        return Response({"server": self.common(self.row(server_id))})
+
+    def delete(self, request, server_id):
+        ctx = self.writable()
+        with rule_errors():
+            rules.delete(ctx, server_id, request_id=self.request_id())
+        return Response(status=204)
+
+
+class ServerActionView(ServerView):
+    """``POST /servers/{id}/action``: one action per request, ``{"<action>": {...}}``."""
+
+    def post(self, request, server_id):
+        ctx = self.writable()
+        body = self.body()
+        if len(body) != 1:
+            raise BadRequest("The action body must name exactly one action.")
+        ((name, args),) = body.items()
+        handler = self.handlers().get(name)
+        if handler is None:
+            if not self.is_synnefo and name in self.CONSOLE_ACTIONS and self.mv("2.6"):
+                raise NotFound(f"The {name} action is gone from microversion 2.6: use POST /servers/{{id}}/remote-consoles.")
+            if name in self.NOT_SUPPORTED:
+                self.server(server_id)  # 404 first for a missing server
+                raise NotImplementedFault(self.NOT_SUPPORTED[name])
+            raise BadRequest(f"Unsupported action: {name!r}.")
+        rid = self.request_id()
+        with rule_errors():
+            return handler(ctx, server_id, args, rid)
+
+    # replaced by /servers/{id}/remote-consoles from microversion 2.6
+    CONSOLE_ACTIONS = frozenset({"os-getVNCConsole", "os-getSPICEConsole", "os-getRDPConsole", "os-getSerialConsole"})
+
+    NOT_SUPPORTED = {
+        "createImage": "Creating an image from a server (snapshot) is not implemented yet: it arrives with the image service.",
+        "createBackup": "Backups are not supported by this cloud.",
+        "changePassword": "Changing the administrator password of a running server is not supported.",
+        "pause": "Pausing servers is not supported on Ganeti.",
+        "unpause": "Pausing servers is not supported on Ganeti.",
+        "suspend": "Suspending servers is not supported on Ganeti.",
+        "resume": "Suspending servers is not supported on Ganeti.",
+        "shelve": "Shelving servers is not supported.",
+        "shelveOffload": "Shelving servers is not supported.",
+        "unshelve": "Shelving servers is not supported.",
+        "rescue": "Rescue mode is not supported yet.",
+        "unrescue": "Rescue mode is not supported yet.",
+        "os-getConsoleOutput": "Console output is not available from Ganeti.",
+        "os-getVNCConsole": "The VNC console arrives with the console service.",
+        "migrate": "Migration is an operator action (gnt-instance migrate).",
+        "os-migrateLive": "Migration is an operator action (gnt-instance migrate).",
+        "forceDelete": "Soft delete is not enabled: deleted servers are gone, nothing to force.",
+        "restore": "Soft delete is not enabled: deleted servers cannot be restored.",
+    }
+
+    def handlers(self) -> dict:
+        handlers = {
+            "reboot": self.reboot,
+            "os-start": self.start,
+            "os-stop": self.stop,
+            "resize": self.resize,
+            "confirmResize": self.confirm_resize,
+            "revertResize": self.revert_resize,
+            "rebuild": self.rebuild,
+            "lock": self.lock,
+            "unlock": self.unlock,
+        }
+        if self.is_synnefo:
+            handlers.update({"start": self.start, "shutdown": self.stop, "console": self.console})
+        elif self.mv("2.17"):
+            handlers["trigger_crash_dump"] = self.trigger_crash_dump
+        return handlers
+
+    @staticmethod
+    def accepted() -> Response:
+        return Response(status=202)
+
+    def reboot(self, ctx, server_id, args, rid):
+        if not isinstance(args, dict):
+            raise BadRequest('reboot requires {"type": "SOFT"|"HARD"}.')
+        rules.reboot(ctx, server_id, args.get("type"), request_id=rid)
+        return self.accepted()
+
+    def start(self, ctx, server_id, args, rid):
+        rules.start(ctx, server_id, request_id=rid)
+        return self.accepted()
+
+    def stop(self, ctx, server_id, args, rid):
+        rules.stop(ctx, server_id, request_id=rid)
+        return self.accepted()
+
+    def resize(self, ctx, server_id, args, rid):
+        if not isinstance(args, dict):
+            raise BadRequest('resize requires {"flavorRef": ...}.')
+        rules.resize(ctx, server_id, args.get("flavorRef"), request_id=rid)
+        return self.accepted()
+
+    def confirm_resize(self, ctx, server_id, args, rid):
+        rules.confirm_resize(ctx, server_id, request_id=rid)
+        return Response(status=204)
+
+    def revert_resize(self, ctx, server_id, args, rid):
+        rules.revert_resize(ctx, server_id, request_id=rid)
+        return self.accepted()
+
+    def rebuild(self, ctx, server_id, args, rid):
+        self.versioned_fields(args, {"description": "2.19"})
+        _, admin_pass = rules.rebuild(ctx, server_id, args, request_id=rid)
+        body = self.common(self.row(server_id))
+        body["adminPass"] = admin_pass
+        return Response({"server": body}, status=202)
+
+    def lock(self, ctx, server_id, args, rid):
+        # a lock reason is part of the request from 2.73 (Nova reads no lock body before)
+        with_reason = self.is_synnefo or self.mv("2.73")
+        reason = args.get("locked_reason") if with_reason and isinstance(args, dict) else None
+        rules.set_lock(ctx, server_id, True, reason=reason, request_id=rid)
+        return self.accepted()
+
+    def unlock(self, ctx, server_id, args, rid):
+        rules.set_lock(ctx, server_id, False, request_id=rid)
+        return self.accepted()
+
+    def trigger_crash_dump(self, ctx, server_id, args, rid):
+        """2.17: Nova answers 400 when the hypervisor cannot inject an NMI; Ganeti's cannot."""
+        if args is not None:
+            raise BadRequest('trigger_crash_dump takes no arguments: {"trigger_crash_dump": null}.')
+        self.server(server_id)  # 404 first for a missing server
+        raise BadRequest("Triggering a crash dump (NMI) is not supported by this cloud's hypervisors.")
+
+    def console(self, ctx, server_id, args, rid):
+        kind = args.get("type") if isinstance(args, dict) else None
+        return Response({"console": rules.console(ctx, server_id, kind)})
+
+
+# ----------------------------------------------------------------------------- metadata
+class ServerMetadataList(ServerView):
+    """``/servers/{id}/metadata``: GET, PUT (replace), POST (merge)."""
+
+    def get(self, request, server_id):
+        return Response({"metadata": rules.metadata_of(self.server(server_id))})
+
+    def _set(self, server_id, *, replace: bool):
+        ctx = self.writable()
+        server = self.server(server_id)
+        body = self.body()
+        if not isinstance(body.get("metadata"), dict):
+            raise BadRequest('The request body must be {"metadata": {...}}.')
+        with rule_errors():
+            result = rules.set_metadata(ctx, server, body["metadata"], replace=replace)
+        return Response({"metadata": result})
+
+    def put(self, request, server_id):
+        return self._set(server_id, replace=True)
+
+    def post(self, request, server_id):
+        return self._set(server_id, replace=False)
+
+
+class ServerMetadataItem(ServerView):
+    """``/servers/{id}/metadata/{key}``: GET, PUT, DELETE."""
+
+    def get(self, request, server_id, key):
+        meta = rules.metadata_of(self.server(server_id))
+        if key not in meta:
+            raise NotFound(f"Metadata item was not found: {key}.")
+        return Response({"meta": {key: meta[key]}})
+
+    def put(self, request, server_id, key):
+        ctx = self.writable()
+        server = self.server(server_id)
+        with rule_errors():
+            meta = rules.set_metadata_item(ctx, server, key, self.body())
+        return Response({"meta": meta})
+
+    def delete(self, request, server_id, key):
+        ctx = self.writable()
+        server = self.server(server_id)
+        with rule_errors():
+            rules.delete_metadata_item(ctx, server, key)
+        return Response(status=204)
+
+
+# ----------------------------------------------------------------------------- addresses
+class ServerIPs(ServerView):
+    """``GET /servers/{id}/ips``."""
+
+    def get(self, request, server_id):
+        return Response({"addresses": render.addresses(self.row(server_id), extended=False)})
+
+
+class ServerIPsByNetwork(ServerView):
+    """``GET /servers/{id}/ips/{network}``."""
+
+    def get(self, request, server_id, network):
+        addresses = render.addresses(self.row(server_id), extended=False)
+        if network not in addresses:
+            raise NotFound(f"There are no addresses of network {network} on this server.")
+        return Response({network: addresses[network]})
+
+
+# ----------------------------------------------------------------------------- action log
+def action_body(action: ServerAction, *, with_events: bool) -> dict:
+    body = {
+        "action": action.action,
+        "request_id": action.request_id,
+        "user_id": action.user_id,
+        "project_id": action.project_id,
+        "start_time": render.iso_usec(action.start_time),
+        "message": action.message,
+        "instance_uuid": str(action.server_id),
+    }
+    if with_events:
+        body["events"] = (
+            [
+                {
+                    "event": f"compute_{action.action}",
+                    "start_time": render.iso_usec(action.start_time),
+                    "finish_time": render.iso_usec(action.finish_time),
+                    "result": action.result or "Success",
+                    "traceback": None,
+                }
+            ]
+            if action.finish_time
+            else []
+        )
+    return body
+
+
+class InstanceActionView(ServerView):
+    def logged_server(self, server_id: str):
+        """The server whose log is read: from 2.21 a deleted server's log is still there."""
+        with rule_errors():
+            return rules.get_server(self.request.auth, server_id, include_deleted=self.is_synnefo, any_deleted=self.mv("2.21"))
+
+
+class InstanceActionList(InstanceActionView):
+    """``GET /servers/{id}/os-instance-actions``: the action log, newest first."""
+
+    def get(self, request, server_id):
+        server = self.logged_server(server_id)
+        return Response({"instanceActions": [action_body(a, with_events=False) for a in server.actions.all()]})
+
+
+class InstanceActionItem(InstanceActionView):
+    """``GET /servers/{id}/os-instance-actions/{request_id}``."""
+
+    def get(self, request, server_id, request_id):
+        server = self.logged_server(server_id)
+        action = server.actions.filter(request_id=request_id).first()
+        if action is None:
+            raise NotFound(f"Action {request_id} not found.")
+        return Response({"instanceAction": action_body(action, with_events=True)})
+
+
+# ----------------------------------------------------------------------------- remote consoles
+class RemoteConsoles(ServerView):
+    """``POST /servers/{id}/remote-consoles`` (2.6 on): the console URL API that replaced the console actions."""
+
+    PROTOCOLS = {"vnc": {"novnc", "xvpvnc"}, "spice": {"spice-html5"}, "rdp": {"rdp-html5"}, "serial": {"serial"}}
+
+    def post(self, request, server_id):
+        if not self.mv("2.6"):
+            raise NotFound("The resource could not be found.")
+        body = self.body()
+        spec = body.get("remote_console")
+        if len(body) != 1 or not isinstance(spec, dict) or set(spec) != {"protocol", "type"}:
+            raise BadRequest('The request body must be {"remote_console": {"protocol": ..., "type": ...}}.')
+        protocols = dict(self.PROTOCOLS)
+        if self.mv("2.8"):
+            protocols["mks"] = {"webmks"}
+        protocol, kind = spec["protocol"], spec["type"]
+        if not isinstance(protocol, str) or not isinstance(kind, str) or kind not in protocols.get(protocol, ()):
+            raise BadRequest(f"Invalid remote console: protocol {protocol!r} with type {kind!r}.")
+        self.server(server_id)  # 404 for a missing server before saying what is missing here
+        raise NotImplementedFault("Remote consoles arrive with the console service.")
+
+
+# ----------------------------------------------------------------------------- tags (2.26)
+class TagView(ServerView):
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not self.mv("2.26"):
+            raise NotFound("The resource could not be found.")
+
+
+class ServerTagList(TagView):
+    """``/servers/{id}/tags``: GET, PUT (replace all), DELETE (all)."""
+
+    def get(self, request, server_id):
+        with rule_errors():
+            return Response({"tags": server_tags.tags_of(self.server(server_id))})
+
+    def put(self, request, server_id):
+        ctx = self.writable()
+        with rule_errors():
+            return Response({"tags": server_tags.replace_all(ctx, server_id, self.body())})
+
+    def delete(self, request, server_id):
+        ctx = self.writable()
+        with rule_errors():
+            server_tags.delete_all(ctx, server_id)
+        return Response(status=204)
+
+
+class ServerTagItem(TagView):
+    """``/servers/{id}/tags/{tag}``: GET (204 when present), PUT (201 added, 204 already there), DELETE."""
+
+    def get(self, request, server_id, tag):
+        with rule_errors():
+            if not server_tags.has(request.auth, server_id, tag):
+                raise NotFound(f"Tag {tag} could not be found on instance {server_id}.")
+        return Response(status=204)
+
+    def put(self, request, server_id, tag):
+        ctx = self.writable()
+        with rule_errors():
+            added = server_tags.add(ctx, server_id, tag)
+        location = self.link("servers", server_id, "tags", tag)
+        return Response(status=201 if added else 204, headers={"Location": location})
+
+    def delete(self, request, server_id, tag):
+        ctx = self.writable()
+        with rule_errors():
+            server_tags.remove(ctx, server_id, tag)
+        return Response(status=204)

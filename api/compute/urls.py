@@ -1,0 +1,80 @@
+"""Compute URL map (mounted at ``/compute`` by ``cyclades/urls.py``).
+
+``api_patterns`` is served under ``/compute/v2.1/`` (strict Nova), ``/compute/v2.0/``
+and ``/compute/v2/`` (the Synnefo flavour); views tell the two apart through
+:class:`api.compute.base.ComputeView`. Add resources to ``api_patterns`` with
+:func:`route` (a trailing slash is optional, as clients differ).
+"""
+
+from __future__ import annotations
+
+from django.urls import include, path, re_path
+
+from api.compute import (
+    availability_zones,
+    extensions,
+    flavors,
+    images,
+    keypairs,
+    limits,
+    quota_sets,
+    servers,
+    versions,
+)
+
+
+def route(pattern: str, view) -> object:
+    """``pattern`` (a regex body without anchors) with an optional trailing slash."""
+    return re_path(rf"^{pattern}/?$", view.as_view())
+
+
+ID = r"(?P<server_id>[^/]+)"
+
+api_patterns = [
+    re_path(r"^/?$", versions.VersionShow.as_view()),
+    # servers
+    route(r"servers", servers.ServerList),
+    route(r"servers/detail", servers.ServerDetailList),
+    route(rf"servers/{ID}", servers.ServerItem),
+    route(rf"servers/{ID}/action", servers.ServerActionView),
+    route(rf"servers/{ID}/metadata", servers.ServerMetadataList),
+    route(rf"servers/{ID}/metadata/(?P<key>[^/]+)", servers.ServerMetadataItem),
+    route(rf"servers/{ID}/ips", servers.ServerIPs),
+    route(rf"servers/{ID}/ips/(?P<network>[^/]+)", servers.ServerIPsByNetwork),
+    route(rf"servers/{ID}/remote-consoles", servers.RemoteConsoles),
+    route(rf"servers/{ID}/tags", servers.ServerTagList),
+    route(rf"servers/{ID}/tags/(?P<tag>[^/]+)", servers.ServerTagItem),
+    route(rf"servers/{ID}/os-instance-actions", servers.InstanceActionList),
+    route(rf"servers/{ID}/os-instance-actions/(?P<request_id>[^/]+)", servers.InstanceActionItem),
+    # flavors, keypairs, limits, extensions, availability zones, the image proxy
+    route(r"flavors", flavors.FlavorList),
+    route(r"flavors/detail", flavors.FlavorDetailList),
+    route(r"flavors/(?P<flavor_id>[^/]+)", flavors.FlavorItem),
+    route(r"flavors/(?P<flavor_id>[^/]+)/action", flavors.FlavorAction),
+    route(r"flavors/(?P<flavor_id>[^/]+)/os-flavor-access", flavors.FlavorAccessList),
+    route(r"flavors/(?P<flavor_id>[^/]+)/os-extra_specs", flavors.FlavorExtraSpecs),
+    route(r"flavors/(?P<flavor_id>[^/]+)/os-extra_specs/(?P<key>[^/]+)", flavors.FlavorExtraSpec),
+    route(r"os-keypairs", keypairs.KeypairList),
+    route(r"os-keypairs/(?P<name>[^/]+)", keypairs.KeypairItem),
+    route(r"limits", limits.LimitsView),
+    route(r"os-quota-sets/(?P<project_id>[^/]+)", quota_sets.QuotaSetItem),
+    route(r"os-quota-sets/(?P<project_id>[^/]+)/detail", quota_sets.QuotaSetDetail),
+    route(r"os-quota-sets/(?P<project_id>[^/]+)/defaults", quota_sets.QuotaSetDefaults),
+    route(r"extensions", extensions.ExtensionList),
+    route(r"extensions/(?P<alias>[^/]+)", extensions.ExtensionItem),
+    route(r"os-availability-zone", availability_zones.AvailabilityZoneList),
+    route(r"os-availability-zone/detail", availability_zones.AvailabilityZoneDetail),
+    route(r"images", images.ImageList),
+    route(r"images/detail", images.ImageDetailList),
+    route(r"images/(?P<image_id>[^/]+)", images.ImageItem),
+    route(r"images/(?P<image_id>[^/]+)/metadata", images.ImageMetadata),
+]
+
+urlpatterns = [
+    re_path(r"^/?$", versions.VersionList.as_view()),
+    # /compute/v2.1 and /compute/v2.0 without a slash answer the version document too
+    re_path(r"^/v2(?:\.[01])?$", versions.VersionShow.as_view()),
+    path("/v2.1/", include(api_patterns)),
+    path("/v2.0/", include(api_patterns)),
+    path("/v2/", include(api_patterns)),
+]
