@@ -1,0 +1,147 @@
+"""Reconciliation against a simulated bulk listing (the real-cluster case is in test_sandbox.py)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from logic import reconcile
+from logic.enums import OperState, ServerTask
+from logic.events import timestamp_pair
+from logic.models import Server, ServerAction, ServerNIC
+from tests.factories import FlavorFactory
+from tests.pipeline.fakecluster import FakeCluster, instance, job
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+LONG_AGO = timezone.now() - timedelta(hours=1)
+
+
+def settled(make_server, *, operstate=OperState.STARTED, nics=(("aa:00:00:00:00:01", "10.0.0.1"),), **fields) -> Server:
+    """A server whose last event was an hour ago, with NICs."""
+    server = make_server(operstate=operstate, **fields)
+    Server.objects.filter(pk=server.pk).update(created_at=LONG_AGO, backendtime=LONG_AGO)
+    for i, (mac, ip) in enumerate(nics):
+        ServerNIC.objects.create(server=server, index=i, mac=mac, ipv4=ip)
+    server.refresh_from_db()
+    return server
+
+
+def kinds(report) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f in report.findings:
+        out.setdefault(f.kind, []).append(f.instance)
+    return out
+
+
+def test_finds_every_kind_of_drift_and_fix_repairs_through_events(make_server, backend, flavor):
+    nic = ("aa:00:00:00:00:01", "10.0.0.1")
+    big = FlavorFactory(vcpus=2, ram=512, disk=flavor.disk)
+    ok = settled(make_server, task=None)
+    stale = settled(make_server, task=None)
+    crashed = settled(make_server, task=None)  # Ganeti: not running any more
+    renumbered = settled(make_server, task=None)  # Ganeti: another IP
+    resized = settled(make_server, task=None)  # Ganeti: 2 vCPU / 512 MiB
+    stopped_job_done = settled(make_server, task=ServerTask.STOP, task_job=41)  # job 41 ended, event lost
+    lost_job = settled(make_server, task=ServerTask.START, task_job=42, operstate=OperState.STOPPED)  # job unknown
+    building = make_server(task=ServerTask.BUILD, task_job=43)  # create job still running: judged later
+    end = timestamp_pair(timezone.now() - timedelta(minutes=5))
+    cluster = FakeCluster(
+        [
+            instance(ok.ganeti_name, nics=[nic]),
+            instance(crashed.ganeti_name, running=False, nics=[nic]),
+            instance(renumbered.ganeti_name, nics=[("aa:00:00:00:00:01", "10.0.0.99")]),
+            instance(resized.ganeti_name, vcpus=2, maxmem=512, nics=[nic]),
+            instance(stopped_job_done.ganeti_name, running=False, nics=[nic]),
+            instance(lost_job.ganeti_name, running=False, nics=[nic]),
+            instance(f"{ok.ganeti_name.rsplit('-', 1)[0]}-999999", nics=[nic]),  # ours by name, no server
+            instance("someone-elses-vm"),
+        ],
+        jobs={
+            41: job(41, "OP_INSTANCE_SHUTDOWN", stopped_job_done.ganeti_name, "success", end),
+            43: dict(job(43, "OP_INSTANCE_CREATE", building.ganeti_name, "running", end), end_ts=None),
+        },
+    )
+
+    report = reconcile.reconcile_backend(backend, cluster, fix=False)
+    found = kinds(report)
+    assert found == {
+        "stale": [stale.ganeti_name],
+        "state": [crashed.ganeti_name],
+        "nics": [renumbered.ganeti_name],
+        "flavor": [resized.ganeti_name],
+        "stuck_task": [stopped_job_done.ganeti_name, lost_job.ganeti_name],
+        "orphan": [f"{ok.ganeti_name.rsplit('-', 1)[0]}-999999"],
+    }
+    assert cluster.listings == 1
+    assert Server.objects.get(pk=crashed.pk).operstate == OperState.STARTED  # without --fix nothing changes
+
+    report = reconcile.reconcile_backend(backend, cluster, fix=True)
+    assert all(f.fixed for f in report.findings if f.kind != "orphan")
+    get = lambda s: Server.objects.get(pk=s.pk)  # noqa: E731
+    assert (get(stale).operstate, get(stale).deleted, get(stale).nics.count()) == (OperState.DESTROYED, True, 0)
+    assert get(crashed).operstate == OperState.STOPPED
+    assert get(renumbered).nics.get().ipv4 == "10.0.0.99"
+    assert get(resized).flavor_id == big.pk
+    assert (get(stopped_job_done).task, get(stopped_job_done).operstate) == (None, OperState.STOPPED)
+    assert ServerAction.objects.get(job_id=41).result == "Success"
+    assert (get(lost_job).task, get(lost_job).operstate) == (None, OperState.STOPPED)
+    assert ServerAction.objects.get(job_id=42).result == "Error"
+    assert "unknown to Ganeti" in ServerAction.objects.get(job_id=42).message
+    assert (get(building).task, get(building).operstate) == (ServerTask.BUILD, OperState.BUILD)
+
+    again = reconcile.reconcile_backend(backend, cluster, fix=True)
+    assert kinds(again) == {"orphan": [f"{ok.ganeti_name.rsplit('-', 1)[0]}-999999"]}
+
+
+def test_a_job_that_finished_after_the_listing_is_not_overwritten(make_server, backend):
+    server = settled(make_server, task=None)
+    cluster = FakeCluster([instance(server.ganeti_name, running=False, nics=[("aa:00:00:00:00:01", "10.0.0.1")])])
+    listing_time = timezone.now() - timedelta(seconds=10)
+    # a startup finished after the listing (its event already applied): the listing's "down" is older
+    Server.objects.filter(pk=server.pk).update(backendtime=timezone.now(), operstate=OperState.STARTED)
+    reconcile.reconcile_backend(backend, cluster, fix=True, now=lambda: listing_time)
+    assert Server.objects.get(pk=server.pk).operstate == OperState.STARTED
+
+
+@pytest.mark.slow
+def test_reconciles_5000_servers_quickly(backend, flavor, user_project):
+    user, project = user_project
+    prefix_servers = Server.objects.bulk_create(
+        [
+            Server(
+                name=f"s{i}", user=user, project=project, flavor=flavor, backend=backend, operstate=OperState.STARTED, task=None
+            )
+            for i in range(5000)
+        ]
+    )
+    Server.objects.filter(backend=backend).update(created_at=LONG_AGO, backendtime=LONG_AGO)
+    ServerNIC.objects.bulk_create(
+        [
+            ServerNIC(
+                server=s,
+                index=0,
+                mac=f"aa:00:00:{s.pk // 65536 % 256:02x}:{s.pk // 256 % 256:02x}:{s.pk % 256:02x}",
+                ipv4="10.0.0.1",
+            )
+            for s in prefix_servers
+        ]
+    )
+    instances = [
+        instance(
+            s.ganeti_name, nics=[(f"aa:00:00:{s.pk // 65536 % 256:02x}:{s.pk // 256 % 256:02x}:{s.pk % 256:02x}", "10.0.0.1")]
+        )
+        for s in prefix_servers
+    ]
+    for inst in instances[:50]:
+        inst["oper_state"] = False  # 50 crashed VMs
+    cluster = FakeCluster(instances)
+    started = time.monotonic()
+    report = reconcile.reconcile_backend(backend, cluster, fix=True)
+    elapsed = time.monotonic() - started
+    assert report.servers == 5000 and report.count("state") == 50 and report.fixed("state") == 50
+    assert len(report.findings) == 50
+    assert elapsed < 5.0, f"reconciling 5,000 servers took {elapsed:.2f} s"
