@@ -184,6 +184,19 @@ if [[ -f /var/lib/ganeti/config.data ]]; then
     || die "an unrelated Ganeti cluster config exists in /var/lib/ganeti; run teardown.sh first"
   log "cluster $CLUSTER_NAME already initialised; (re)starting daemons"
   write_rapi_users
+  # Daemons killed without a clean stop (the end of a session, a crash, a reboot) leave
+  # their pidfiles behind. start-stop-daemon refuses a non-root pidfile that it cannot
+  # match ("matching only on non-root pidfile ... is insecure", exit 2), so a pidfile
+  # whose process is gone, or is now some other program, is stale and ours to remove.
+  for pidfile in /run/ganeti/ganeti-*.pid; do
+    [[ -e $pidfile ]] || continue
+    d=$(basename "$pidfile" .pid)
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    if [[ ! $pid =~ ^[0-9]+$ ]] || ! { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null | grep -q "$d"; then
+      log "removing stale pidfile $pidfile (pid ${pid:-?} is not $d)"
+      rm -f "$pidfile"
+    fi
+  done
   # 'daemon-util start-all' is not idempotent (start-stop-daemon refuses the
   # non-root pidfiles of running daemons), so start only what is not running.
   for d in $(/usr/lib/ganeti/daemon-util list-start-daemons); do
