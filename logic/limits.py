@@ -1,7 +1,11 @@
-"""What ``GET /limits`` reports: a project's limits (its quotas) and its usage counted from the database.
+"""What ``GET /limits`` reports: a project's limits (its quotas) and its usage.
 
 Server, CPU, RAM and floating IP limits are the project's quotas (:mod:`logic.quotas`:
-per-project overrides or the ``QUOTA_*`` defaults). Keypairs per user come from
+per-project overrides or the ``QUOTA_*`` defaults), and their usage is read from the
+same quota counters that enforce them (committed + pending charges, what a new request
+is measured against), so ``/limits`` never disagrees with a 403. With quotas off
+(``QUOTA_ENABLED = False``) nothing is counted there, and usage is counted from the
+servers that exist. Keypairs per user come from
 ``QUOTA_KEY_PAIRS``, server metadata items from the rule :mod:`logic.servers`
 enforces. Features this cloud does not have (server groups, injected files,
 Nova security groups) have a limit of 0. -1 is unlimited, as in Nova.
@@ -24,11 +28,12 @@ def keypair_limit() -> int:
     return int(settings.CYCLADES.get("QUOTA_KEY_PAIRS", UNLIMITED))
 
 
-def project_limits(project: Project | None) -> dict[str, int]:
-    """Every limit of ``project`` by Nova name."""
+def project_limits(project: Project | None, own: dict[str, int] | None = None) -> dict[str, int]:
+    """Every limit of ``project`` by Nova name (``own``: its quota limits, if already read)."""
     from logic.servers import METADATA_MAX_ITEMS
 
-    own = quotas.limits(project) if project is not None else {}
+    if own is None:
+        own = quotas.limits(project) if project is not None else {}
     return {
         "instances": own.get(QuotaResource.SERVERS, UNLIMITED),
         "cores": own.get(QuotaResource.TOTAL_CPU, UNLIMITED),
@@ -45,10 +50,20 @@ def project_limits(project: Project | None) -> dict[str, int]:
     }
 
 
-def project_usage(project: Project | None, user: User | None = None) -> dict[str, int]:
-    """Usage counted from the database: servers not deleted (any state) and their flavors; the user's keypairs."""
+def project_usage(
+    project: Project | None, user: User | None = None, quota_usage: dict[str, quotas.Usage] | None = None
+) -> dict[str, int]:
+    """Usage by Nova name: the quota counters (``quota_usage``, read if not given) when quotas are on."""
     usage = {"instances": 0, "cores": 0, "ram": 0, "key_pairs": 0, "server_groups": 0, "floating_ips": 0, "security_groups": 0}
-    if project is not None:
+    if project is not None and quotas.enabled():
+        counters = quota_usage if quota_usage is not None else quotas.usage(project)
+        usage.update(
+            instances=counters[QuotaResource.SERVERS].in_use,
+            cores=counters[QuotaResource.TOTAL_CPU].in_use,
+            ram=counters[QuotaResource.TOTAL_RAM].in_use,
+            floating_ips=counters[QuotaResource.FLOATING_IPS].in_use,
+        )
+    elif project is not None:
         totals = Server.objects.filter(project=project, deleted=False).aggregate(
             n=Count("id"), cores=Sum("flavor__vcpus"), ram=Sum("flavor__ram")
         )
@@ -72,8 +87,9 @@ def absolute(
     2.36 on, ``image_meta`` (maxImageMeta) from 2.39 on, ``personality`` (injected
     files) from 2.57 on.
     """
-    limit = project_limits(project)
-    used = project_usage(project, user)
+    counters = quotas.usage(project) if project is not None else None
+    limit = project_limits(project, {r: u.limit for r, u in counters.items()} if counters else None)
+    used = project_usage(project, user, counters)
     body = {
         "maxServerMeta": limit["metadata_items"],
         "maxTotalKeypairs": limit["key_pairs"],

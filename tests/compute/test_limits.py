@@ -15,25 +15,40 @@ pytestmark = pytest.mark.django_db
 V21 = "/compute/v2.1"
 
 
-def test_limits_show_quota_defaults_and_usage_counted_from_the_db(member, settings):
+def test_limits_show_quota_defaults_and_usage_from_the_quota_counters(member, settings):
+    """Usage is what quota enforcement counts: accepted and pending charges, nothing else."""
+    from django.db import transaction
+
     settings.CYCLADES = {**settings.CYCLADES, "QUOTA_INSTANCES": 7, "QUOTA_CORES": 9, "QUOTA_RAM": 4096, "QUOTA_KEY_PAIRS": 3}
     big = FlavorFactory(vcpus=2, ram=1024)
-    ServerFactory(project=member.project, user=member.user_obj, flavor=big)
-    ServerFactory(project=member.project, user=member.user_obj, flavor=big)
-    ServerFactory(project=member.project, user=member.user_obj, flavor=big, deleted=True)  # not counted
-    ServerFactory(flavor=big)  # another project's
+    ServerFactory(project=member.project, user=member.user_obj, flavor=big)  # a row nobody charged: not counted
+    two_servers = {QuotaResource.SERVERS: 2, QuotaResource.TOTAL_CPU: 4, QuotaResource.TOTAL_RAM: 2048}
+    with transaction.atomic():
+        quotas.accept(quotas.charge(member.project, member.user_obj, two_servers, reason="two servers"))
+        quotas.charge(member.project, member.user_obj, {QuotaResource.SERVERS: 1}, reason="a create in flight")
     Keypair.objects.create(user=member.user_obj, name="k", public_key="ssh-rsa AAAA", fingerprint="x")
     resp = member.get(f"{V21}/limits")
     assert resp.status_code == 200
     limits = resp.json()["limits"]
     assert limits["rate"] == []
     absolute = limits["absolute"]
-    assert absolute["maxTotalInstances"] == 7 and absolute["totalInstancesUsed"] == 2
+    assert absolute["maxTotalInstances"] == 7 and absolute["totalInstancesUsed"] == 3
     assert absolute["maxTotalCores"] == 9 and absolute["totalCoresUsed"] == 4
     assert absolute["maxTotalRAMSize"] == 4096 and absolute["totalRAMUsed"] == 2048
     assert absolute["maxTotalKeypairs"] == 3
     assert absolute["maxServerMeta"] == 128
     assert {"maxPersonality", "maxTotalFloatingIps", "maxSecurityGroups"} <= set(absolute)
+
+
+def test_limits_usage_counted_from_servers_when_quotas_are_off(member, settings):
+    settings.CYCLADES = {**settings.CYCLADES, "QUOTA_ENABLED": False}
+    big = FlavorFactory(vcpus=2, ram=1024)
+    ServerFactory(project=member.project, user=member.user_obj, flavor=big)
+    ServerFactory(project=member.project, user=member.user_obj, flavor=big)
+    ServerFactory(project=member.project, user=member.user_obj, flavor=big, deleted=True)  # not counted
+    ServerFactory(flavor=big)  # another project's
+    absolute = member.get(f"{V21}/limits").json()["limits"]["absolute"]
+    assert absolute["totalInstancesUsed"] == 2 and absolute["totalCoresUsed"] == 4 and absolute["totalRAMUsed"] == 2048
 
 
 def test_limits_follow_project_quota_overrides(member):
