@@ -883,14 +883,13 @@ def matching_flavor(current, vcpus: int, ram: int):
 
 
 def _nic_fields(nic: dict, position: int) -> dict:
-    from logic.networks import for_ganeti_link, for_ganeti_network
+    from logic.networks import for_ganeti_nic
 
     ip = nic.get("ip") or None
     index = nic.get("index")
     # A NIC on a Ganeti network is named after the API network behind it (addresses are keyed by it);
     # a NIC on a bridge/link only, after the API network defined by that link and mode.
-    on_network = nic.get("network")
-    network = for_ganeti_network(on_network) if on_network else for_ganeti_link(nic.get("link"), nic.get("mode"))
+    network = for_ganeti_nic(nic.get("network"), nic.get("link"), nic.get("mode"))
     return {
         "index": index if type(index) is int else position,
         "mac": str(nic.get("mac") or ""),

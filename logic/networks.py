@@ -134,6 +134,11 @@ def get_port(ctx: AuthContext, port_id: object) -> ServerNIC:
     return nic
 
 
+def for_ganeti_nic(network: str | None, link: str | None, mode: str | None) -> Network | None:
+    """The API network behind a NIC Ganeti reports: by its Ganeti network, else by its link and mode."""
+    return for_ganeti_network(network) if network else for_ganeti_link(link, mode)
+
+
 def for_ganeti_network(name: str | None) -> Network | None:
     """The network whose NICs join the Ganeti network ``name`` (for naming NICs Ganeti reports)."""
     if not name:

@@ -5,10 +5,13 @@ query per cluster. What it finds:
 
 * ``stale``: the DB has a live server, Ganeti has no instance (and no job of ours
   is creating it);
-* ``orphan``: Ganeti has an instance with our prefix that no live server owns
-  (reported, never removed automatically: an operator decides);
+* ``orphan``: Ganeti has an instance with our prefix that no live server owns.
+  Reported; removed only when the operator asks (``remove_orphans``), and then only
+  an instance that carries this cloud's ``<prefix>:server:<id>`` tag, whose server
+  row is gone or deleted, and that is older than the grace period. An instance whose
+  server lives on another backend is never removed (a move in progress, or a row to fix);
 * ``state`` / ``nics`` / ``flavor``: the DB disagrees with Ganeti's running state,
-  NIC MACs/IPs, or vCPUs/memory;
+  NICs (MAC, IP, and the network they are on), or vCPUs/memory;
 * ``stuck_task``: the API's task waits for a job that has finished, or for a job
   Ganeti does not know (archived or lost).
 
@@ -67,6 +70,8 @@ class InstanceSource(Protocol):
 
     def get_job(self, job_id: int) -> dict: ...
 
+    def remove_instance(self, name: str, *, reason: str | None = None) -> int: ...
+
 
 @dataclass
 class Finding:
@@ -123,8 +128,29 @@ def ganeti_nics(instance: dict) -> list[dict]:
     ]
 
 
-def _nic_key(nics: list[tuple[int, str, str | None]]) -> list[tuple[int, str, str | None]]:
-    return sorted((i, (mac or "").lower(), ip or None) for i, mac, ip in nics)
+NicKey = tuple[int, str, str | None, str | None]
+
+
+def _nic_key(nics: list[NicKey]) -> list[NicKey]:
+    """(index, MAC, IP, API network id) of each NIC, in a comparable form."""
+    return sorted((i, (mac or "").lower(), ip or None, network_id or None) for i, mac, ip, network_id in nics)
+
+
+class NetworkNames:
+    """The API network behind each (Ganeti network, link, mode) a listing shows, looked up once per
+    run: a cluster has a few networks and thousands of NICs."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[Any, Any, Any], str | None] = {}
+
+    def id_for(self, nic: dict) -> str | None:
+        from logic.networks import for_ganeti_nic
+
+        key = (nic.get("network"), nic.get("link"), nic.get("mode"))
+        if key not in self._ids:
+            network = for_ganeti_nic(*key)
+            self._ids[key] = str(network.pk) if network is not None else None
+        return self._ids[key]
 
 
 def ganeti_beparams(instance: dict) -> dict:
@@ -215,10 +241,12 @@ def reconcile_backend(
     client: InstanceSource,
     *,
     fix: bool = False,
+    remove_orphans: bool = False,
     progress: Callable[[int], None] | None = None,
     now: Callable[[], datetime] = timezone.now,
 ) -> Report:
-    """Compare one backend's servers with its Ganeti cluster; with ``fix``, repair through events."""
+    """Compare one backend's servers with its Ganeti cluster; with ``fix``, repair through events;
+    with ``remove_orphans``, submit a remove job for each orphan that is provably ours (see the module doc)."""
     from logic.models import Server
     from logic.rapi import RapiError, RapiNotFound
 
@@ -237,6 +265,7 @@ def reconcile_backend(
     )
     report.servers = len(servers)
     grace = timedelta(seconds=settings.CYCLADES["RECONCILE_GRACE"])
+    networks = NetworkNames()
 
     def found(kind: str, server, name: str, detail: str, events: list[dict]) -> None:
         finding = Finding(kind, name, server.pk if server is not None else None, detail)
@@ -296,7 +325,7 @@ def reconcile_backend(
                     [snapshot_event(cluster, name, listed_at, None)],
                 )
         else:
-            _compare(server, name, instance, listed_at, cluster, found)
+            _compare(server, name, instance, listed_at, cluster, found, networks)
         if progress is not None:
             progress(done)
 
@@ -311,22 +340,48 @@ def reconcile_backend(
                 if rows[sid]
                 else "its server is on another backend"
             )
-            report.findings.append(
-                Finding("orphan", name, sid if sid in rows else None, f"instance {ganeti_state(instance)}: {why}")
-            )
+            finding = Finding("orphan", name, sid if sid in rows else None, f"instance {ganeti_state(instance)}: {why}")
+            report.findings.append(finding)
+            if remove_orphans:
+                _remove_orphan(client, finding, instance, server_gone=sid not in rows or rows[sid], old=listed_at - grace)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _compare(server, name: str, instance: dict, at: datetime, cluster: str, found) -> None:
+def _remove_orphan(client: InstanceSource, finding: Finding, instance: dict, *, server_gone: bool, old: datetime) -> None:
+    """Submit the removal of an orphan if it is provably this cloud's and abandoned; say why not otherwise."""
+    from logic.rapi import RapiError
+
+    sid = server_id_for(finding.instance)
+    tag = f"{settings.CYCLADES['GANETI_PREFIX']}:server:{sid}"
+    created = instance.get("ctime")
+    if not server_gone:
+        finding.detail += "; not removed: its server is live on another backend"
+    elif tag not in (instance.get("tags") or []):
+        finding.detail += f"; not removed: no {tag} tag (not created by this cloud)"
+    elif not isinstance(created, int | float) or datetime.fromtimestamp(created, tz=old.tzinfo) > old:
+        finding.detail += "; not removed: created within the grace period"
+    else:
+        try:
+            job_id = client.remove_instance(finding.instance, reason="reconcile-servers --remove-orphans")
+        except RapiError as exc:
+            finding.detail += f"; remove refused: {exc}"
+            log.warning("reconcile: removing orphan %s: %s", finding.instance, exc)
+            return
+        finding.detail += f"; remove job {job_id} submitted"
+        finding.fixed = True
+        log.info("reconcile: orphan %s: remove job %s", finding.instance, job_id)
+
+
+def _compare(server, name: str, instance: dict, at: datetime, cluster: str, found, networks: NetworkNames) -> None:
     """State, NICs and flavor of one server against its instance; one snapshot event repairs all three."""
     differences: list[tuple[str, str]] = []
     state = ganeti_state(instance)
     expected = {"up": OperState.STARTED, "down": OperState.STOPPED}[state]
     if server.operstate != expected:
         differences.append(("state", f"{server.operstate} in the DB, Ganeti: {instance.get('status')} ({state})"))
-    db_nics = _nic_key([(n.index, n.mac, n.ipv4 or n.ipv6) for n in server.nics.all()])
-    live_nics = _nic_key([(n["index"], n["mac"], n["ip"]) for n in ganeti_nics(instance)])
+    db_nics = _nic_key([(n.index, n.mac, n.ipv4 or n.ipv6, n.network_id) for n in server.nics.all()])
+    live_nics = _nic_key([(n["index"], n["mac"], n["ip"], networks.id_for(n)) for n in ganeti_nics(instance)])
     if db_nics != live_nics:
         differences.append(("nics", f"DB {db_nics} != Ganeti {live_nics}"))
     be = ganeti_beparams(instance)
@@ -350,6 +405,7 @@ def reconcile_all(
     client_for: Callable[[Any], InstanceSource],
     *,
     fix: bool = False,
+    remove_orphans: bool = False,
     progress_factory: Callable[[str, int], Callable[[int], None]] | None = None,
 ) -> list[Report]:
     """:func:`reconcile_backend` for each backend; a cluster that cannot be reached is reported, not fatal."""
@@ -365,7 +421,9 @@ def reconcile_all(
         if progress_factory is not None:
             progress = progress_factory(backend.name, Server.objects.filter(backend=backend, deleted=False).count())
         try:
-            reports.append(reconcile_backend(backend, client_for(backend), fix=fix, progress=progress))
+            reports.append(
+                reconcile_backend(backend, client_for(backend), fix=fix, remove_orphans=remove_orphans, progress=progress)
+            )
         except RapiError as exc:
             reports.append(Report(backend=backend.name, error=str(exc)))
     return reports

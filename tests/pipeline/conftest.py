@@ -16,6 +16,13 @@ def backend(db) -> Backend:
 
 
 @pytest.fixture
+def other_backend(db) -> Backend:
+    return Backend.objects.create(
+        name="other.cluster", rapi_host="198.51.100.11", rapi_user="ganeti-rapi", rapi_password_encrypted="x"
+    )
+
+
+@pytest.fixture
 def flavor(db):
     return FlavorFactory(vcpus=1, ram=256, disk=1)
 

@@ -17,19 +17,30 @@ with open(os.path.join(SAMPLES, "job-create-full.json")) as _f:
 
 
 def instance(
-    name: str, *, running: bool = True, vcpus: int = 1, maxmem: int = 256, nics: list[tuple[str, str | None]] = ()
+    name: str,
+    *,
+    running: bool = True,
+    vcpus: int = 1,
+    maxmem: int = 256,
+    nics: list[tuple[str, str | None]] = (),
+    tags: list[str] = (),
+    ctime: float | None = None,
+    link: str = "br-gnt",
 ) -> dict:
     """One bulk-listing entry like Ganeti's, for ``name``."""
     inst = copy.deepcopy(TEMPLATE)
     inst.update(
         name=name, oper_state=running, status="running" if running else "ADMIN_down", admin_state="up" if running else "down"
     )
+    inst["tags"] = list(tags)
+    if ctime is not None:
+        inst["ctime"] = ctime
     inst["beparams"].update(vcpus=vcpus, maxmem=maxmem, minmem=maxmem, memory=maxmem)
     inst["nic.macs"] = [mac for mac, _ in nics]
     inst["nic.ips"] = [ip for _, ip in nics]
     inst["nic.networks.names"] = [None for _ in nics]
     inst["nic.networks"] = [None for _ in nics]
-    inst["nic.links"] = ["br-gnt" for _ in nics]
+    inst["nic.links"] = [link for _ in nics]
     inst["nic.modes"] = ["bridged" for _ in nics]
     return inst
 
@@ -43,12 +54,18 @@ def job(job_id: int, opcode: str, name: str, status: str, end: list[int], result
 
 
 class FakeCluster:
-    """list_instances / get_job over in-memory data; counts the calls (one listing per run)."""
+    """list_instances / get_job / remove_instance over in-memory data; counts the calls (one listing per run)."""
 
     def __init__(self, instances: list[dict] = (), jobs: dict[int, dict] | None = None):
         self.instances = list(instances)
         self.jobs = dict(jobs or {})
         self.listings = 0
+        self.removed: list[str] = []
+
+    def remove_instance(self, name: str, *, reason: str | None = None) -> int:
+        self.removed.append(name)
+        self.instances = [i for i in self.instances if i["name"] != name]
+        return 1000 + len(self.removed)
 
     def list_instances(self) -> list[dict]:
         self.listings += 1

@@ -145,3 +145,53 @@ def test_reconciles_5000_servers_quickly(backend, flavor, user_project):
     assert report.servers == 5000 and report.count("state") == 50 and report.fixed("state") == 50
     assert len(report.findings) == 50
     assert elapsed < 5.0, f"reconciling 5,000 servers took {elapsed:.2f} s"
+
+
+def test_nic_moved_to_another_network_is_drift_and_fix_moves_it(make_server, backend):
+    from logic.models import Network
+
+    public = Network.objects.create(name="public", public=True, ganeti_link="br-pub", ganeti_mode="bridged")
+    other = Network.objects.create(name="other", public=True, ganeti_link="br-other", ganeti_mode="bridged")
+    server = settled(make_server, task=None)
+    ServerNIC.objects.filter(server=server).update(network_id=str(public.pk), network_name="public", link="br-pub")
+    same_place = FakeCluster([instance(server.ganeti_name, nics=[("aa:00:00:00:00:01", "10.0.0.1")], link="br-pub")])
+    assert kinds(reconcile.reconcile_backend(backend, same_place)) == {}
+
+    moved = FakeCluster([instance(server.ganeti_name, nics=[("aa:00:00:00:00:01", "10.0.0.1")], link="br-other")])
+    report = reconcile.reconcile_backend(backend, moved, fix=True)
+    assert kinds(report) == {"nics": [server.ganeti_name]} and report.findings[0].fixed
+    nic = Server.objects.get(pk=server.pk).nics.get()
+    assert (nic.network_id, nic.network_name, nic.link) == (str(other.pk), "other", "br-other")
+    assert kinds(reconcile.reconcile_backend(backend, moved)) == {}
+
+
+def test_remove_orphans_removes_only_what_is_provably_ours_and_abandoned(make_server, backend, other_backend, settings):
+    prefix = settings.CYCLADES["GANETI_PREFIX"]
+    old = (timezone.now() - timedelta(hours=2)).timestamp()
+    deleted = settled(make_server, task=None, deleted=True, operstate=OperState.DESTROYED)
+    elsewhere = make_server(task=None, operstate=OperState.STARTED)
+    Server.objects.filter(pk=elsewhere.pk).update(backend=other_backend)
+    gone_name = f"{prefix}-987654"
+    tagged = lambda name: [f"{prefix}:server:{name.rsplit('-', 1)[1]}"]  # noqa: E731
+    fresh_name = f"{prefix}-987655"
+    untagged_name = f"{prefix}-987656"
+    cluster = FakeCluster(
+        [
+            instance(deleted.ganeti_name, tags=tagged(deleted.ganeti_name), ctime=old),  # server deleted: remove
+            instance(gone_name, tags=tagged(gone_name), ctime=old),  # no server row at all: remove
+            instance(elsewhere.ganeti_name, tags=tagged(elsewhere.ganeti_name), ctime=old),  # live elsewhere: keep
+            instance(fresh_name, tags=tagged(fresh_name), ctime=time.time()),  # just created: keep
+            instance(untagged_name, tags=["someone:else"], ctime=old),  # not proven ours: keep
+        ]
+    )
+    report = reconcile.reconcile_backend(backend, cluster)  # without the flag: reported only
+    assert len(kinds(report)["orphan"]) == 5 and cluster.removed == []
+
+    report = reconcile.reconcile_backend(backend, cluster, fix=True, remove_orphans=True)
+    assert sorted(cluster.removed) == sorted([deleted.ganeti_name, gone_name])
+    by_name = {f.instance: f for f in report.findings}
+    assert by_name[gone_name].fixed and "remove job" in by_name[gone_name].detail
+    assert not by_name[elsewhere.ganeti_name].fixed and "another backend" in by_name[elsewhere.ganeti_name].detail
+    assert not by_name[fresh_name].fixed and "grace" in by_name[fresh_name].detail
+    assert not by_name[untagged_name].fixed and "tag" in by_name[untagged_name].detail
+    assert Server.objects.get(pk=elsewhere.pk).deleted is False

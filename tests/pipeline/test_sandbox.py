@@ -145,3 +145,37 @@ def run_reconcile(backend: str, *extra: str) -> dict:
     reports = json.loads(out.getvalue())
     assert len(reports) == 1 and reports[0]["error"] is None
     return reports[0]
+
+
+def test_remove_orphans_on_the_real_cluster(rapi, sandbox_backend, ganeti_sandbox, ganeti_prefix, settings):
+    """An instance tagged as one of our servers with no server row is removed by --remove-orphans;
+    one without our tag (an operator's, say) is reported and left alone."""
+    env = ganeti_sandbox
+    ours, foreign = f"{ganeti_prefix}-990001", f"{ganeti_prefix}-990002"
+    spec = {
+        "disk_template": "diskless",
+        "nics": [{"mode": "bridged", "link": env["GANETI_NIC_LINK"]}],
+        "os": "noop",
+        "beparams": {"maxmem": 128, "minmem": 128, "vcpus": 1},
+    }
+    jobs = [
+        rapi.create_instance(ours, tags=[f"{ganeti_prefix}:server:990001"], **spec),
+        rapi.create_instance(foreign, tags=["operator:kept"], **spec),
+    ]
+    try:
+        for job_id in jobs:
+            rapi.wait_for_job(job_id, timeout=120)
+        settings.CYCLADES = {**settings.CYCLADES, "RECONCILE_GRACE": 1.0}
+        time.sleep(1.1)
+        report = run_reconcile(sandbox_backend.name, "--remove-orphans")
+        found = {f["instance"]: f for f in report["findings"] if f["kind"] == "orphan"}
+        assert found[ours]["fixed"] and "remove job" in found[ours]["detail"]
+        assert not found[foreign]["fixed"] and "tag" in found[foreign]["detail"]
+        job_id = int(found[ours]["detail"].rsplit("remove job ", 1)[1].split()[0])
+        assert rapi.wait_for_job(job_id, timeout=120)["status"] == "success"
+        names = rapi.list_instance_names()
+        assert ours not in names and foreign in names
+    finally:
+        for name in (ours, foreign):
+            if name in rapi.list_instance_names():
+                rapi.wait_for_job(rapi.remove_instance(name, shutdown_timeout=0), timeout=120)

@@ -1,4 +1,4 @@
-"""``cyclades-manage reconcile-servers [--fix] [--backend NAME] [--json]``."""
+"""``cyclades-manage reconcile-servers [--fix] [--remove-orphans] [--backend NAME] [--json]``."""
 
 from __future__ import annotations
 
@@ -15,11 +15,18 @@ PROGRESS_FROM = 500  # servers: below this a run is too quick for a progress bar
 class Command(BaseCommand):
     help = (
         "Compare servers with what their Ganeti clusters report (one bulk RAPI query per cluster): stale, orphan, "
-        "unsynced state/NICs/flavor, stuck tasks. With --fix, repair them through synthetic events."
+        "unsynced state/NICs/flavor, stuck tasks. With --fix, repair them through synthetic events; with "
+        "--remove-orphans, also remove the orphan instances this cloud created and abandoned."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--fix", action="store_true", help="repair what can be repaired (orphans are only reported)")
+        parser.add_argument(
+            "--remove-orphans",
+            action="store_true",
+            help="submit a Ganeti remove job for each orphan that carries this cloud's <prefix>:server:<id> tag, "
+            "whose server is gone or deleted and that is older than RECONCILE_GRACE (others are only reported)",
+        )
         parser.add_argument("--backend", action="append", dest="backends", metavar="NAME", help="only this cluster (repeatable)")
         parser.add_argument("--details", type=int, default=50, help="findings listed one by one (default 50)")
         parser.add_argument("--json", action="store_true", help="JSON output (for scripts)")
@@ -35,12 +42,17 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"no such backend: {', '.join(sorted(missing))}")
         reports = reconcile.reconcile_all(
-            list(backends), client_for, fix=options["fix"], progress_factory=None if options["json"] else self._progress_factory()
+            list(backends),
+            client_for,
+            fix=options["fix"],
+            remove_orphans=options["remove_orphans"],
+            progress_factory=None if options["json"] else self._progress_factory(),
         )
         if options["json"]:
             self.stdout.write(json.dumps([_as_dict(r) for r in reports], indent=2))
         else:
-            self._tables(reports, options["details"], options["fix"])
+            flags = [f for f in ("fix", "remove_orphans") if options[f]]
+            self._tables(reports, options["details"], flags)
         failed = [r for r in reports if r.error and not r.error.startswith("offline")]
         if failed:
             raise CommandError("; ".join(f"{r.backend}: {r.error}" for r in failed))
@@ -71,12 +83,13 @@ class Command(BaseCommand):
 
         return factory
 
-    def _tables(self, reports, details: int, fix: bool) -> None:
+    def _tables(self, reports, details: int, flags: list[str]) -> None:
         from rich.console import Console
         from rich.table import Table
 
         console = Console(file=self.stdout, width=160)
-        summary = Table(title="reconcile-servers" + (" --fix" if fix else ""))
+        fix = bool(flags)
+        summary = Table(title=" ".join(["reconcile-servers", *(f"--{f.replace('_', '-')}" for f in flags)]))
         summary.add_column("backend")
         summary.add_column("servers", justify="right")
         summary.add_column("instances", justify="right")
