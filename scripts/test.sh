@@ -32,6 +32,7 @@ $SUDO bash conf/ganeti-sandbox/setup.sh | tail -n 2
 
 # ------------------------------------------------------------------ virtualenv
 scripts/venv.sh test
+scripts/kamaki.sh
 
 # ------------------------------------------------------------------ tests
 log "pytest $*"
