@@ -45,6 +45,7 @@ RUN_DIR=/run/ganeti-sandbox                # persistent UTS ns lives here
 UTS_FILE=$RUN_DIR/uts
 WRAPPER=/usr/local/sbin/gnt-ns
 HOSTS_MARK="# ganeti-sandbox"
+JOB_ARCHIVE_AGE=${JOB_ARCHIVE_AGE:-1h}        # finished jobs older than this are archived at restart
 IPOLICY_BOUNDS=${IPOLICY_BOUNDS:-min:cpu-count=1,disk-count=0,disk-size=1,memory-size=1,nic-count=0,spindle-use=0/max:cpu-count=64,disk-count=16,disk-size=1048576,memory-size=262144,nic-count=32,spindle-use=64}
 PKGS=(ganeti ganeti-os-noop python3-ganeti-rapi)
 EXTRA_PKGS=(curl iproute2 util-linux)
@@ -202,6 +203,12 @@ if [[ -f /var/lib/ganeti/config.data ]]; then
   for d in $(/usr/lib/ganeti/daemon-util list-start-daemons); do
     [[ $d == ganeti-kvmd ]] && continue        # exits at once: "KVM not enabled"
     $WRAPPER /usr/lib/ganeti/daemon-util check-and-start "$d"
+  done
+  # No cron here, so no ganeti-watcher archives finished jobs: without this the queue grows
+  # with every test run until Ganeti's hard limit refuses new jobs. Jobs of the last hour stay.
+  for _ in 1 2 3 4 5; do
+    $WRAPPER gnt-job autoarchive "$JOB_ARCHIVE_AGE" >/dev/null 2>&1 && break
+    sleep 1     # luxid may still be starting
   done
 else
   # leftovers of an old cluster make init refuse; they are ours to clear
