@@ -29,13 +29,15 @@ Ganeti accepted the job, and the job may end first), by the API request id that
 the RAPI client put in the job's reason trail.
 
 :func:`apply_events` applies a batch of events in one transaction (the
-dispatcher): row locks are taken in server-id order and the quota work of the
-whole batch is done at its end, so concurrent dispatchers lock in one order.
+dispatcher; :func:`apply_event` is a batch of one): row locks are taken in
+server-id order and the quota work of the whole batch is done at its end, so
+concurrent dispatchers lock in one order; the rows are read once and written
+once per batch (:mod:`logic.event_rows`), so a batch costs a constant number of
+statements whatever its size.
 """
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import re
 from collections.abc import Sequence
@@ -47,7 +49,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from logic import event_rows
 from logic.enums import JobStatus, OpCode, OperState, ServerTask
+from logic.networks import NicNetworks
+from logic.server_quotas import JobEnd, settle_server_jobs
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,8 @@ STATUS_RANK = {
     JobStatus.CANCELED: 4,
 }
 FINISHED = frozenset(JobStatus.finished())
+#: Every job status (``JobStatus.values`` builds a new list at each call: this is read for every event).
+JOB_STATUSES = frozenset(JobStatus.values)
 
 # What a successful opcode means for the server's operstate.
 SUCCESS_STATE = {
@@ -211,7 +218,7 @@ def _status(body: dict, key: str, *, required: bool) -> str | None:
     value = body.get(key)
     if value is None and not required:
         return None
-    if value not in JobStatus.values:
+    if value not in JOB_STATUSES:
         raise InvalidEvent(f"field {key!r} must be one of {', '.join(JobStatus.values)}, got {value!r}")
     return value
 
@@ -360,197 +367,44 @@ def apply_event(body: dict | Event, *, allowed_types: frozenset[str] = ALL_TYPES
     database errors through (the caller retries: nothing was committed).
     """
     event = body if isinstance(body, Event) else parse_event(body, allowed_types=allowed_types)
-    if event.type == HEARTBEAT:
-        return _record_heartbeat(event)
-    server_id = server_id_for(event.instance)
-    if server_id is None:
-        log.debug("event %s: instance %r is not ours", event.id, event.instance)
-        return Outcome("ignored", reason="not one of our instances")
-    if event.operation and not event.operation.startswith("OP_INSTANCE_"):
-        return Outcome("ignored", server_id, reason=f"{event.operation} is not an instance opcode")
-
-    if _progress_only(event) and _apply_progress(server_id, event):
-        return Outcome("applied", server_id, (f"job {event.job_id} {event.operation} {event.status}",))
-    with transaction.atomic(savepoint=False):  # in a batch: part of the batch's transaction
-        locked = _locked_servers.get()
-        server = locked.get(server_id) if locked is not None else None
-        if server is None and locked is not None:  # a batch: the row is locked already
-            server = _load_rows([server_id]).get(server_id)
-            if server is not None:
-                locked[server_id] = server
-        elif server is None:
-            server = _locked_rows([server_id]).first()
-        if server is None:
-            return Outcome("ignored", server_id, reason="no such server")
-        if server.backend_id is not None and server.backend.name != event.cluster:
-            log.warning(
-                "event %s from cluster %s about %s, which lives on %s",
-                event.id,
-                event.cluster,
-                event.instance,
-                server.backend.name,
-            )
-            return Outcome("ignored", server_id, reason=f"server lives on cluster {server.backend.name}")
-        changes = _Transition(server, event).run()
-    if not changes:
-        return Outcome("stale", server_id, reason="nothing newer than what the server reflects")
-    log.info("event %s applied to server %s: %s", event.id, server_id, ", ".join(changes))
-    return Outcome("applied", server_id, tuple(changes))
+    return apply_events([event])[0]
 
 
 def apply_events(events: Sequence[Event]) -> list[Outcome]:
     """Apply several parsed events in ONE transaction (a dispatcher's batch); their outcomes, in order.
 
-    The same rules as :func:`apply_event`, event by event, with two differences
-    that keep concurrent dispatchers (and the API) from deadlocking: server
-    rows are locked in server-id order (events of one server keep their
-    order; events of different servers touch different rows, so their order
-    does not matter), and the quota settlements of the whole batch run at its
-    end, after every server row is locked, in (project, user) order; heartbeats
-    come last. Any error rolls the whole batch back and propagates.
+    Event by event, the same result as applying each alone, in order. What makes
+    it cheap (:mod:`logic.event_rows`): the server rows of the whole batch are
+    locked and read in one statement, in server-id order, so concurrent
+    dispatchers (and the API) never wait on each other in opposite orders; the
+    rules change the Python copies (events of one server keep their order;
+    events of different servers touch different rows); the changed fields are
+    written back at the end, one UPDATE per set of changed fields; then the
+    quota settlements of the batch, in (project, user) order; heartbeats come
+    last. Any error rolls the whole batch back and propagates.
     """
-    from django.db import connection
-
     outcomes: list[Outcome | None] = [None] * len(events)
-    beats = [i for i, ev in enumerate(events) if ev.type == HEARTBEAT]
-    rest = sorted(
-        (i for i, ev in enumerate(events) if ev.type != HEARTBEAT),
-        key=lambda i: (server_id_for(events[i].instance) or 0, i),
-    )
-    with transaction.atomic():
-        pending = _QuotaBatch()
-        ids = sorted({sid for i in rest if (sid := server_id_for(events[i].instance)) is not None})
-        # Every server row of the batch locked in one statement, in id order; the rows the full
-        # path will read loaded in one more (progress events need none: they are one UPDATE).
-        locked: dict[int, Any] | None = {}
-        if ids and connection.vendor != "postgresql":
-            locked = None  # SQLite (the all-in-one mode): one writer at a time; each event reads its row
-        elif ids:
-            _lock_ids(ids)
-            full = sorted({server_id_for(events[i].instance) for i in rest if not _progress_only(events[i])} - {None})
-            locked = _load_rows(full) if full else {}
-            _open_actions.set(_unfinished_actions(ids))
-        tokens = (_quota_batch.set(pending), _locked_servers.set(locked))
-        try:
-            for i in rest:
-                outcomes[i] = apply_event(events[i])
-            pending.settle(locked or {})
-        finally:
-            _quota_batch.reset(tokens[0])
-            _locked_servers.reset(tokens[1])
-            _open_actions.set(None)
-        for i in beats:
-            outcomes[i] = _record_heartbeat(events[i])
-    return outcomes  # type: ignore[return-value]
-
-
-# ------------------------------------------------------------------------ quota settlement
-@dataclass(frozen=True)
-class _Settlement:
-    """A finished job to settle (``opcode`` None: a true-up only, after a snapshot changed the server)."""
-
-    job_id: int | None
-    opcode: str | None
-    status: str | None
-    request_ids: frozenset[str] = frozenset()
-
-
-class _QuotaBatch:
-    """The quota settlements of a batch, done together once all its server rows are locked."""
-
-    def __init__(self) -> None:
-        self.by_server: dict[int, list[_Settlement]] = {}
-
-    def add(self, server_id: int, settlement: _Settlement) -> None:
-        self.by_server.setdefault(server_id, []).append(settlement)
-
-    def settle(self, rows: dict[int, Any]) -> None:
-        """Settle, with ``rows``: the batch's copies of its server rows, as the batch left them."""
-        if not self.by_server:
-            return
-        missing = [pk for pk in self.by_server if pk not in rows]
-        if missing:  # not expected (settling events take the full path, which keeps its rows): read them
-            rows = {**rows, **{s.pk: s for s in _locked_rows(missing)}}
-        _settle_now([(rows[pk], jobs) for pk, jobs in self.by_server.items() if pk in rows])
-
-
-_quota_batch: contextvars.ContextVar[_QuotaBatch | None] = contextvars.ContextVar("quota_batch", default=None)
-#: The server rows a batch locked, kept current by every change the batch makes to them.
-_locked_servers: contextvars.ContextVar[dict[int, Any] | None] = contextvars.ContextVar("locked_servers", default=None)
-
-
-def _lock_ids(ids: list[int]) -> None:
-    """Lock the server rows ``ids`` (FOR UPDATE), in id order: the order every batch takes them in."""
-    from django.db import connection
-
-    from logic.models import Server
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {Server._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
-
-
-#: In a batch: the (server id, job id, request id) of the unfinished action-log rows of its servers.
-_open_actions: contextvars.ContextVar[set[tuple] | None] = contextvars.ContextVar("open_actions", default=None)
-
-
-def _unfinished_actions(ids: list[int]) -> set[tuple]:
-    """The unfinished action-log rows of servers ``ids`` (one read; most events finish none)."""
-    from django.db import connection
-
-    from logic.models import ServerAction
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT server_id, job_id, request_id FROM {ServerAction._meta.db_table} "
-            "WHERE server_id = ANY(%s) AND finish_time IS NULL",
-            [ids],
-        )
-        return set(cursor.fetchall())
-
-
-def _load_rows(ids: list[int]) -> dict[int, Any]:
-    """The servers ``ids`` with their flavor and backend, by plain SQL (a batch locked them already).
-
-    Three short statements instead of the ORM's join: building that query cost
-    more than running it.
-    """
-    from logic.models import Backend, Flavor, Server
-
-    servers = list(Server.objects.raw(f"SELECT * FROM {Server._meta.db_table} WHERE id = ANY(%s)", [ids]))
-    for model, attname, name in ((Flavor, "flavor_id", "flavor"), (Backend, "backend_id", "backend")):
-        keys = list({getattr(s, attname) for s in servers} - {None})
-        if not keys:
+    ours: dict[int, int] = {}  # event index -> server id, for the events about one of our servers
+    for i, event in enumerate(events):
+        if event.type == HEARTBEAT:
             continue
-        related = {r.pk: r for r in model.objects.raw(f"SELECT * FROM {model._meta.db_table} WHERE id = ANY(%s)", [keys])}
-        for server in servers:
-            if getattr(server, attname) is not None:
-                setattr(server, name, related[getattr(server, attname)])
-    return {s.pk: s for s in servers}
-
-
-def _locked_rows(ids: list[int]):
-    """The servers ``ids`` with their backend and flavor, locked (FOR UPDATE of the server rows), in id order."""
-    from logic.models import Server
-
-    rows = Server.objects.select_for_update(of=("self",)).select_related("backend", "flavor")
-    return rows.filter(pk__in=ids).order_by("pk") if len(ids) != 1 else rows.filter(pk=ids[0]).order_by("pk")
-
-
-def _settle(server, settlement: _Settlement) -> None:
-    """Settle now, or at the end of the batch being applied."""
-    batch = _quota_batch.get()
-    if batch is not None:
-        batch.add(server.pk, settlement)
-        return
-    _settle_now([(server, [settlement])])
-
-
-def _settle_now(items: list[tuple[Any, list[_Settlement]]]) -> None:
-    from logic import server_quotas
-
-    server_quotas.settle_server_jobs(
-        [(server, [server_quotas.JobEnd(j.job_id, j.opcode, j.status, j.request_ids) for j in jobs]) for server, jobs in items]
-    )
+        server_id = server_id_for(event.instance)
+        if server_id is None:
+            log.debug("event %s: instance %r is not ours", event.id, event.instance)
+            outcomes[i] = Outcome("ignored", reason="not one of our instances")
+        elif event.operation and not event.operation.startswith("OP_INSTANCE_"):
+            outcomes[i] = Outcome("ignored", server_id, reason=f"{event.operation} is not an instance opcode")
+        else:
+            ours[i] = server_id
+    with transaction.atomic():
+        batch = _Batch.load(events, ours)
+        for i in sorted(ours, key=lambda i: (ours[i], i)):
+            outcomes[i] = batch.apply(events[i], ours[i])
+        batch.finish()
+        for i, event in enumerate(events):
+            if event.type == HEARTBEAT:
+                outcomes[i] = _record_heartbeat(event)
+    return outcomes  # type: ignore[return-value]
 
 
 def _progress_only(event: Event) -> bool:
@@ -558,66 +412,89 @@ def _progress_only(event: Event) -> bool:
     return event.type == OP_STATUS and not event.job_finished and event.nics is None and event.beparams is None
 
 
-def _apply_progress(server_id: int, event: Event) -> bool:
-    """The job-status rule of :class:`_Transition` as one conditional UPDATE (most events are progress).
+def _may_change_nics(event: Event) -> bool:
+    """Reports NICs, or may destroy the server (which releases them)."""
+    if event.nics is not None or event.type == SNAPSHOT:
+        return True
+    return event.job_finished and (event.operation == OpCode.INSTANCE_REMOVE or event.status != JobStatus.SUCCESS)
 
-    The same last-writer-wins order by (event time, job id, status rank), checked
-    by the database under the row lock UPDATE takes; one round trip instead of a
-    locked read and a write (raw SQL: the ORM's query building cost more than
-    the query). False when no row changed (older, duplicate, not our server or
-    cluster): the caller then takes the full path, which decides.
-    """
-    from django.db import connection
 
-    from logic.models import Backend, Server
+class _Batch:
+    """The server rows of a batch of events: locked and read at its start, written back at its end."""
 
-    ranks = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items())
-    sql = (
-        f"UPDATE {Server._meta.db_table} SET backend_eventtime = %s, backend_job_id = %s, backend_opcode = %s, "
-        "backend_jobstatus = %s, backend_logmsg = %s, backend_reboot_type = %s, updated_at = %s "
-        "WHERE id = %s "
-        f"AND (backend_id IS NULL OR backend_id IN (SELECT id FROM {Backend._meta.db_table} WHERE name = %s)) "
-        "AND (backend_eventtime IS NULL OR backend_eventtime < %s "
-        "OR (backend_eventtime = %s AND (COALESCE(backend_job_id, -1) < %s "
-        f"OR (backend_job_id = %s AND (CASE backend_jobstatus {ranks} ELSE -1 END) < %s))))"
-    )
-    t, job = event.event_time, event.job_id
-    reboot = reboot_type(event) if event.operation == OpCode.INSTANCE_REBOOT else None
-    params = [
-        t,
-        job,
-        event.operation,
-        event.status,
-        event.logmsg,
-        reboot,
-        timezone.now(),
-        server_id,
-        event.cluster,
-        t,
-        t,
-        job,
-        job,
-    ]
-    params.append(STATUS_RANK[event.status])
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if cursor.rowcount <= 0:
-            return False
-    locked = _locked_servers.get()
-    server = locked.get(server_id) if locked else None
-    if server is not None:  # a batch's copy of the row: the same values as written
-        server.backend_eventtime, server.backend_job_id, server.backend_opcode = t, job, event.operation
-        server.backend_jobstatus, server.backend_logmsg, server.backend_reboot_type = event.status, event.logmsg, reboot
-        server.updated_at = params[6]
-    return True
+    def __init__(self, servers: dict[int, Any], open_actions: set[tuple], nics: dict[int, list[dict]]):
+        self.servers = servers
+        self.open_actions = open_actions
+        self.nics = nics  # server id -> its NICs as the batch leaves them (read for servers whose events may change them)
+        self.networks = NicNetworks()
+        self.changed: dict[int, tuple[Any, set[str]]] = {}
+        self.replaced_nics: set[int] = set()
+        self.settlements: dict[int, list[JobEnd]] = {}
+
+    @classmethod
+    def load(cls, events: Sequence[Event], ours: dict[int, int]) -> _Batch:
+        """Lock and read the rows, and only what the events will read: flavors (all but progress
+        events) and open action-log rows (finished jobs)."""
+        servers = event_rows.lock_and_load(sorted(set(ours.values())))
+        full = {sid for i, sid in ours.items() if not _progress_only(events[i])}
+        event_rows.load_flavors(servers[sid] for sid in sorted(full) if sid in servers)
+        ending = {sid for i, sid in ours.items() if events[i].type == OP_STATUS and events[i].job_finished}
+        actions = event_rows.unfinished_actions(sorted(ending & servers.keys()))
+        nics = {sid for i, sid in ours.items() if _may_change_nics(events[i])}
+        return cls(servers, actions, event_rows.nics_of(sorted(nics & servers.keys())))
+
+    def apply(self, event: Event, server_id: int) -> Outcome:
+        server = self.servers.get(server_id)
+        if server is None:
+            return Outcome("ignored", server_id, reason="no such server")
+        if server.backend_id is not None and server.cluster_name != event.cluster:
+            log.warning(
+                "event %s from cluster %s about %s, which lives on %s",
+                event.id,
+                event.cluster,
+                event.instance,
+                server.cluster_name,
+            )
+            return Outcome("ignored", server_id, reason=f"server lives on cluster {server.cluster_name}")
+        changes = _Transition(server, event, self).run()
+        if not changes:
+            return Outcome("stale", server_id, reason="nothing newer than what the server reflects")
+        log.info("event %s applied to server %s: %s", event.id, server_id, ", ".join(changes))
+        return Outcome("applied", server_id, tuple(changes))
+
+    def changed_fields(self, server, names: set[str]) -> None:
+        self.changed.setdefault(server.pk, (server, set()))[1].update(names)
+
+    def nics_of(self, server) -> list[dict]:
+        if server.pk not in self.nics:  # not expected: the servers of all but progress events were read
+            self.nics.update(event_rows.nics_of([server.pk]))
+        return self.nics[server.pk]
+
+    def replace_nics(self, server, nics: list[dict]) -> None:
+        self.nics[server.pk] = nics
+        self.replaced_nics.add(server.pk)
+
+    def settle(self, server, settlement: JobEnd) -> None:
+        self.settlements.setdefault(server.pk, []).append(settlement)
+
+    def finish(self) -> None:
+        """Write the changed rows, then settle the quotas with the rows as the batch left them."""
+        event_rows.write_changes(self.changed)
+        event_rows.replace_nics({pk: self.nics[pk] for pk in sorted(self.replaced_nics)})
+        if not self.settlements:
+            return
+        items = [(self.servers[pk], jobs) for pk, jobs in self.settlements.items()]
+        event_rows.load_flavors(server for server, _ in items)  # a resize restored the old flavor id
+        settle_server_jobs(items)
 
 
 class _Transition:
     """The changes one event makes to one locked server row."""
 
-    def __init__(self, server, event: Event):
+    def __init__(self, server, event: Event, batch: _Batch):
         self.server = server
         self.event = event
+        self.batch = batch
         self.changes: list[str] = []
         self.dirty: set[str] = set()
 
@@ -639,8 +516,7 @@ class _Transition:
             self._sync_nics()
             self._sync_flavor()
         if self.dirty:
-            self.dirty.add("updated_at")
-            _write(self.server, sorted(self.dirty))
+            self.batch.changed_fields(self.server, self.dirty)
         self._settle_quota()
         return self.changes
 
@@ -649,9 +525,9 @@ class _Transition:
         ev = self.event
         if ev.type == OP_STATUS and ev.job_finished:
             ended = ev.status if ev.status in (JobStatus.ERROR, JobStatus.CANCELED) else (ev.job_status or ev.status)
-            _settle(self.server, _Settlement(ev.job_id, ev.operation, ended, ev.request_ids))
+            self.batch.settle(self.server, JobEnd(ev.job_id, ev.operation, ended, ev.request_ids))
         elif ev.type != OP_STATUS and self.dirty & {"operstate", "flavor", "deleted"}:
-            _settle(self.server, _Settlement(None, None, None))
+            self.batch.settle(self.server, JobEnd(None, None, None))
 
     # -- job status group
     def _job_status(self) -> None:
@@ -706,11 +582,11 @@ class _Transition:
         from logic.models import ServerAction
 
         ok = ev.status == JobStatus.SUCCESS and (ev.job_status or ev.status) == JobStatus.SUCCESS
-        known = _open_actions.get()
-        if known is not None and not any(
-            sid == s.pk and (job == ev.job_id or (by_request and job is None and rid == by_request)) for sid, job, rid in known
+        if not any(
+            sid == s.pk and (job == ev.job_id or (by_request and job is None and rid == by_request))
+            for sid, job, rid in self.batch.open_actions
         ):
-            return  # a batch read the unfinished actions of its servers: none is this job's
+            return  # the batch read the unfinished actions of its servers: none is this job's
         mine = Q(job_id=ev.job_id)
         if by_request:
             mine |= Q(job_id__isnull=True, request_id=by_request)
@@ -808,8 +684,9 @@ class _Transition:
 
     def _release_resources(self) -> None:
         """A destroyed server holds no NICs (and so no IPs)."""
-        released, _ = self.server.nics.all().delete()
+        released = len(self.batch.nics_of(self.server))
         if released:
+            self.batch.replace_nics(self.server, [])
             self.changes.append(f"released {released} NIC(s)")
 
     # -- NICs
@@ -819,18 +696,11 @@ class _Transition:
             return
         if s.nics_synced_at is not None and ev.time_us <= to_us(s.nics_synced_at):
             return
-        from logic.models import ServerNIC
-
-        wanted = [_nic_fields(n, i) for i, n in enumerate(ev.nics)]
-        current = [
-            {k: getattr(n, k) for k in ("index", "mac", "ipv4", "ipv6", "network_name", "network_id", "link", "mode")}
-            for n in s.nics.all()
-        ]
+        wanted = [_nic_fields(n, i, self.batch.networks) for i, n in enumerate(ev.nics)]
         self.set("nics_synced_at", ev.event_time)
-        if sorted(current, key=lambda n: n["index"]) == sorted(wanted, key=lambda n: n["index"]):
+        if sorted(self.batch.nics_of(s), key=lambda n: n["index"]) == sorted(wanted, key=lambda n: n["index"]):
             return
-        s.nics.all().delete()
-        ServerNIC.objects.bulk_create([ServerNIC(server=s, **n) for n in wanted])
+        self.batch.replace_nics(s, wanted)
         self.changes.append(f"NICs {[(n['mac'], n['ipv4'] or n['ipv6']) for n in wanted]}")
 
     # -- flavor
@@ -855,20 +725,6 @@ class _Transition:
         self.dirty.add("flavor")
 
 
-def _write(server, names: list[str]) -> None:
-    """``server.save(update_fields=names)`` as one plain UPDATE (values prepared by the fields
-    themselves; Server has no save() override and no signal receivers). ``updated_at`` is set now."""
-    from django.db import connection
-
-    meta = type(server)._meta
-    fields = [meta.get_field(name) for name in names]
-    server.updated_at = timezone.now()
-    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-    values = [f.get_db_prep_save(getattr(server, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {meta.db_table} SET {assignments} WHERE id = %s", [*values, server.pk])
-
-
 def reboot_type(event: Event) -> str:
     """``soft`` or ``hard`` (Ganeti's RAPI reboots hard unless told otherwise)."""
     return "soft" if event.job_fields.get("reboot_type") == "soft" else "hard"
@@ -882,14 +738,12 @@ def matching_flavor(current, vcpus: int, ram: int):
     return candidates.order_by("disabled", "id").first()
 
 
-def _nic_fields(nic: dict, position: int) -> dict:
-    from logic.networks import for_ganeti_nic
-
+def _nic_fields(nic: dict, position: int, networks: NicNetworks) -> dict:
     ip = nic.get("ip") or None
     index = nic.get("index")
     # A NIC on a Ganeti network is named after the API network behind it (addresses are keyed by it);
     # a NIC on a bridge/link only, after the API network defined by that link and mode.
-    network = for_ganeti_nic(nic.get("network"), nic.get("link"), nic.get("mode"))
+    network = networks.for_nic(nic)
     return {
         "index": index if type(index) is int else position,
         "mac": str(nic.get("mac") or ""),

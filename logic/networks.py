@@ -139,6 +139,24 @@ def for_ganeti_nic(network: str | None, link: str | None, mode: str | None) -> N
     return for_ganeti_network(network) if network else for_ganeti_link(link, mode)
 
 
+class NicNetworks:
+    """The API network behind each (Ganeti network, link, mode), looked up once: a cluster has a
+    few networks and thousands of NICs (a reconciliation run, a dispatcher's batch)."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple, Network | None] = {}
+
+    def for_nic(self, nic: dict) -> Network | None:
+        key = (nic.get("network"), nic.get("link"), nic.get("mode"))
+        if key not in self._found:
+            self._found[key] = for_ganeti_nic(*key)
+        return self._found[key]
+
+    def id_for(self, nic: dict) -> str | None:
+        network = self.for_nic(nic)
+        return str(network.pk) if network is not None else None
+
+
 def for_ganeti_network(name: str | None) -> Network | None:
     """The network whose NICs join the Ganeti network ``name`` (for naming NICs Ganeti reports)."""
     if not name:

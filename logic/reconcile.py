@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from logic.enums import JobStatus, OpCode, OperState, ServerTask
 from logic.events import OP_STATUS, SNAPSHOT, apply_event, server_id_for, timestamp_pair
+from logic.networks import NicNetworks
 
 log = logging.getLogger(__name__)
 
@@ -134,23 +135,6 @@ NicKey = tuple[int, str, str | None, str | None]
 def _nic_key(nics: list[NicKey]) -> list[NicKey]:
     """(index, MAC, IP, API network id) of each NIC, in a comparable form."""
     return sorted((i, (mac or "").lower(), ip or None, network_id or None) for i, mac, ip, network_id in nics)
-
-
-class NetworkNames:
-    """The API network behind each (Ganeti network, link, mode) a listing shows, looked up once per
-    run: a cluster has a few networks and thousands of NICs."""
-
-    def __init__(self) -> None:
-        self._ids: dict[tuple[Any, Any, Any], str | None] = {}
-
-    def id_for(self, nic: dict) -> str | None:
-        from logic.networks import for_ganeti_nic
-
-        key = (nic.get("network"), nic.get("link"), nic.get("mode"))
-        if key not in self._ids:
-            network = for_ganeti_nic(*key)
-            self._ids[key] = str(network.pk) if network is not None else None
-        return self._ids[key]
 
 
 def ganeti_beparams(instance: dict) -> dict:
@@ -265,7 +249,7 @@ def reconcile_backend(
     )
     report.servers = len(servers)
     grace = timedelta(seconds=settings.CYCLADES["RECONCILE_GRACE"])
-    networks = NetworkNames()
+    networks = NicNetworks()
 
     def found(kind: str, server, name: str, detail: str, events: list[dict]) -> None:
         finding = Finding(kind, name, server.pk if server is not None else None, detail)
@@ -373,7 +357,7 @@ def _remove_orphan(client: InstanceSource, finding: Finding, instance: dict, *, 
         log.info("reconcile: orphan %s: remove job %s", finding.instance, job_id)
 
 
-def _compare(server, name: str, instance: dict, at: datetime, cluster: str, found, networks: NetworkNames) -> None:
+def _compare(server, name: str, instance: dict, at: datetime, cluster: str, found, networks: NicNetworks) -> None:
     """State, NICs and flavor of one server against its instance; one snapshot event repairs all three."""
     differences: list[tuple[str, str]] = []
     state = ganeti_state(instance)

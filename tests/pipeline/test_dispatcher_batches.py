@@ -30,7 +30,7 @@ from dispatcher.batch import handle_batch
 from logic.enums import OperState, ServerTask
 from logic.events import apply_event, apply_events, parse_event
 from logic.models import Server, ServerAction
-from tests.pipeline.jobevents import CLUSTER, job_messages, lifecycle
+from tests.pipeline.jobevents import CLUSTER, SAMPLE_NIC, job_messages, lifecycle
 from tests.pipeline.test_dispatcher_crash import interleave, stream_for
 from tests.pipeline.test_order_independence import rename, snapshot, stream
 
@@ -121,8 +121,10 @@ def as_message(body: dict | bytes, tag: int, *, redelivered: bool = False) -> Me
 def test_a_message_the_database_refuses_is_isolated_and_alone_requeued_then_rejected(make_server, monkeypatch):
     servers = [make_server(task=ServerTask.BUILD, task_job=2) for _ in range(3)]
     good = [m for s in servers for m in job_messages(2, instance=s.ganeti_name)]
-    # valid by the contract, refused by the database (backend_opcode is 64 characters at most)
-    refused = dict(job_messages(3, instance=servers[0].ganeti_name)[0], operation="OP_INSTANCE_" + "X" * 80, id="too-long")
+    # valid by the contract, refused by the database (backend_opcode is 64 characters at most); about a
+    # server of its own, so that no newer event of the batch supersedes it before the batch writes its rows
+    other = make_server(task=None)
+    refused = dict(job_messages(3, instance=other.ganeti_name)[0], operation="OP_INSTANCE_" + "X" * 80, id="too-long")
     batch = [as_message(m, i) for i, m in enumerate(good)]
     batch.insert(3, as_message(b"{not json", 100))
     batch.insert(5, as_message(refused, 101))
@@ -132,7 +134,7 @@ def test_a_message_the_database_refuses_is_isolated_and_alone_requeued_then_reje
 
     results = handle_batch(batch)
 
-    assert calls == [len(good) + 1]  # tried as one transaction first
+    assert calls == [len(good) + 1] + [1] * (len(good) + 1)  # tried as one transaction first, then one by one
     by_id = {m.message_id: r for m, r in zip(batch, results, strict=True)}
     assert isinstance(by_id["raw-100"], Reject) and "unparseable" in by_id["raw-100"].reason
     assert type(by_id["too-long"]).__name__ == "DataError"  # first delivery: requeued (not a Reject)
@@ -282,3 +284,36 @@ def test_batches_apply_a_lifecycle_on_either_database(make_server):
     row = Server.objects.get(pk=server.pk)
     assert (row.operstate, row.task, row.backend_job_id, row.backend_jobstatus) == (OperState.STARTED, None, 4, "success")
     assert ServerAction.objects.get(server=server, job_id=2).result == "Success"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_batch_costs_the_same_statements_whatever_its_size(make_server):
+    """The rows of a batch are locked and read in one statement and written back in one per set of
+    changed fields, their NICs likewise: 2 servers or 20, a batch of their create jobs (reporting
+    each one's NIC) costs the same number of statements."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = make_server(task=None)  # one project and user: the quota work is per (project, user)
+
+    def statements(count: int) -> tuple[int, int]:
+        servers = [make_server(task=None, user=owner.user, project=owner.project) for _ in range(count)]
+        messages = [
+            job_messages(2, instance=s.ganeti_name, nics=[dict(SAMPLE_NIC, mac=f"aa:00:00:00:00:{i:02x}")])
+            for i, s in enumerate(servers)
+        ]
+        progress = [parse_event(m) for ms in messages for m in ms[:-1]]
+        finished = [parse_event(ms[-1]) for ms in messages]
+        with CaptureQueriesContext(connection) as running:
+            assert all(o.applied for o in apply_events(progress))
+        with CaptureQueriesContext(connection) as ending:
+            assert all(o.applied for o in apply_events(finished))
+        for i, s in enumerate(servers):
+            assert Server.objects.get(pk=s.pk).operstate == OperState.STARTED
+            assert [(n.mac, n.ipv4) for n in s.nics.all()] == [(f"aa:00:00:00:00:{i:02x}", SAMPLE_NIC["ip"])]
+        return len(running), len(ending)
+
+    few, many = statements(2), statements(20)
+    assert few == many
+    assert few[0] <= 4  # (savepoint,) lock and read, write, (release)
