@@ -11,12 +11,15 @@ Figures from one run, on a throw-away RabbitMQ vhost and a throw-away PostgreSQL
   acking each: the floor cost of "a message becomes a row change".
 * **latency at 500 events/s offered**: p50/p99 from the write of a job's final
   (success) version to the commit of that event (the row's ``updated_at``, set in
-  the committing transaction).
+  the committing transaction), in several runs one after the other (the spread on
+  a shared machine), each split into eventd's part (write -> in RabbitMQ) and the
+  dispatcher's (in RabbitMQ -> committed).
 * eventd's and the dispatcher's resident memory at the start and the end.
 * **reconcile**: ``reconcile_backend`` over the servers of the run against a
   simulated bulk listing of the same size (50 drifted), with --fix.
 
-Usage: ``.venv/bin/python benchmarks/pipeline.py [--updates 20000] [--rate 500] [--no-quotas] [--batch-size N] [--batch-wait S]``.
+Usage: ``.venv/bin/python benchmarks/pipeline.py [--updates 20000] [--rate 500] [--latency-runs 3] [--no-quotas]
+[--batch-size N] [--batch-wait S]``.
 Needs PostgreSQL (127.0.0.1:5432, user root) and RabbitMQ (guest) with rabbitmqctl. Not a test.
 """
 
@@ -145,12 +148,15 @@ def wait_all_success(ids: list[int], timeout: float) -> float:
 
 # ----------------------------------------------------------------------------- the phases
 def pipeline_throughput(queue_dir: str, template: dict, ids: list[int]) -> tuple[float, float]:
-    """Round-robin over the jobs (all queued, then all waiting, ...): every version is seen by eventd."""
+    """Round-robin over the jobs (all queued, then all waiting, ...): every version is seen by eventd.
+
+    The versions are built before the clock starts, so that the writer (this process, on the same
+    cores) is not what limits the rate: it only writes and renames files."""
     times: dict[int, dict] = {i: {} for i in ids}
+    versions = [(sid, job_file(template, sid, f"{PREFIX}-{sid}", step, times[sid])) for step in range(4) for sid in ids]
     first = time.time()
-    for step in range(4):
-        for sid in ids:
-            write(queue_dir, sid, job_file(template, sid, f"{PREFIX}-{sid}", step, times[sid]))
+    for sid, data in versions:
+        write(queue_dir, sid, data)
     written = time.time()
     done = wait_all_success(ids, timeout=900)
     return 4 * len(ids) / (done - first), 4 * len(ids) / (written - first)
@@ -186,9 +192,9 @@ class Tap(threading.Thread):
 
 def paced_latency(
     queue_dir: str, template: dict, ids: list[int], rate: float, amqp_url: str | None = None
-) -> tuple[list[float], list[float]]:
-    """Offer ``rate`` updates/s in batches of 50 jobs; latency of each job's success event, in ms
-    (write -> commit, and write -> in RabbitMQ when ``amqp_url`` is given)."""
+) -> tuple[list[float], list[float], list[float]]:
+    """Offer ``rate`` updates/s in batches of 50 jobs; latency of each job's success event, in ms:
+    write -> commit, and when ``amqp_url`` is given write -> in RabbitMQ and in RabbitMQ -> commit."""
     from logic.models import Server
 
     tap = Tap(amqp_url, len(ids)) if amqp_url else None
@@ -213,9 +219,14 @@ def paced_latency(
     committed = dict(Server.objects.filter(pk__in=ids).values_list("id", "updated_at"))
     total = [max(0.0, (committed[sid].timestamp() - written_at[sid]) * 1000) for sid in ids]
     if tap is None:
-        return total, []
+        return total, [], []
     tap.join(timeout=30)
-    return total, [(tap.arrived[sid] - written_at[sid]) * 1000 for sid in ids if sid in tap.arrived]
+    arrived = [sid for sid in ids if sid in tap.arrived]
+    return (
+        total,
+        [(tap.arrived[sid] - written_at[sid]) * 1000 for sid in arrived],
+        [max(0.0, (committed[sid].timestamp() - tap.arrived[sid]) * 1000) for sid in arrived],
+    )
 
 
 def raw_baseline(amqp_url: str, dsn: str, bodies: list[tuple[int, bytes]], prefetch: int) -> float:
@@ -336,7 +347,10 @@ def main() -> None:
         "--updates", type=int, default=20_000, help="job-file updates in the throughput run (default %(default)s)"
     )
     parser.add_argument("--rate", type=float, default=500.0, help="offered events/s in the latency run (default %(default)s)")
-    parser.add_argument("--latency-updates", type=int, default=5_000, help="updates in the latency run (default %(default)s)")
+    parser.add_argument("--latency-updates", type=int, default=5_000, help="updates in each latency run (default %(default)s)")
+    parser.add_argument(
+        "--latency-runs", type=int, default=3, help="latency runs, one after the other (default %(default)s): the spread"
+    )
     parser.add_argument("--prefetch", type=int, default=50)
     parser.add_argument("--no-quotas", action="store_true", help="QUOTA_ENABLED=0 (isolate the quota settlement's cost)")
     parser.add_argument("--batch-size", type=int, help="the dispatcher's DISPATCHER_BATCH_SIZE (default: the setting's)")
@@ -382,8 +396,10 @@ def main() -> None:
     lat_jobs = args.latency_updates // 4
     procs: list[subprocess.Popen] = []
     try:
-        ids = setup_database(db_name, jobs + lat_jobs + jobs)
-        run_ids, lat_ids, base_ids = ids[:jobs], ids[jobs : jobs + lat_jobs], ids[jobs + lat_jobs :]
+        runs = args.latency_runs
+        ids = setup_database(db_name, jobs + runs * lat_jobs + jobs)
+        run_ids, base_ids = ids[:jobs], ids[jobs + runs * lat_jobs :]
+        lat_runs = [ids[jobs + r * lat_jobs : jobs + (r + 1) * lat_jobs] for r in range(runs)]
         queue_dir = os.path.join(work, "queue")
         ssconf = os.path.join(work, "ssconf")
         os.makedirs(queue_dir)
@@ -416,14 +432,20 @@ def main() -> None:
         print(f"  throughput            {rate:8.0f} events/s   (writer offered {write_rate:.0f} updates/s)")
         print(f"  load average          {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
-        latencies, to_broker = paced_latency(queue_dir, template, lat_ids, args.rate, amqp_url)
-        q = statistics.quantiles(latencies, n=100)
-        print(
-            f"  latency @ {args.rate:.0f}/s offered  p50 {q[49]:6.1f} ms   p99 {q[98]:6.1f} ms   max {max(latencies):6.1f} ms   ({len(latencies)} success events)"
-        )
-        if len(to_broker) > 1:
-            b = statistics.quantiles(to_broker, n=100)
-            print(f"    of which write -> RabbitMQ (eventd)  p50 {b[49]:6.1f} ms   p99 {b[98]:6.1f} ms")
+        worst = 0.0
+        for run, lat_ids in enumerate(lat_runs, 1):
+            latencies, to_broker, to_commit = paced_latency(queue_dir, template, lat_ids, args.rate, amqp_url)
+            q = statistics.quantiles(latencies, n=100)
+            worst = max(worst, q[98])
+            print(
+                f"  latency @ {args.rate:.0f}/s offered, run {run}  p50 {q[49]:6.1f} ms   p99 {q[98]:6.1f} ms   "
+                f"max {max(latencies):6.1f} ms   ({len(latencies)} success events)"
+            )
+            if len(to_broker) > 1:
+                b, c = statistics.quantiles(to_broker, n=100), statistics.quantiles(to_commit, n=100)
+                print(f"    of which write -> RabbitMQ (eventd)  p50 {b[49]:6.1f} ms   p99 {b[98]:6.1f} ms")
+                print(f"    RabbitMQ -> commit (dispatcher)      p50 {c[49]:6.1f} ms   p99 {c[98]:6.1f} ms")
+        print(f"  latency p99, worst of {len(lat_runs)} runs {worst:6.1f} ms   (target < 50 ms)")
         time.sleep(2.5)
         rss1 = {"eventd": rss_mib(eventd.pid), "dispatcher": rss_mib(dispatcher.pid)}
         from logic.models import ClusterHeartbeat
@@ -432,7 +454,7 @@ def main() -> None:
         published = beat.published if beat else None
         for name in ("eventd", "dispatcher"):
             print(f"  RSS {name:<10}        start {rss0[name]:6.1f} MiB   end {rss1[name]:6.1f} MiB")
-        print(f"  eventd published      {published} messages (heartbeat)   expected {4 * (jobs + lat_jobs)}")
+        print(f"  eventd published      {published} messages (heartbeat)   updates written {4 * (jobs + runs * lat_jobs)}")
         for p in procs:
             stop(p)
         conn = busmod.connect(amqp_url)
