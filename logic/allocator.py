@@ -68,7 +68,7 @@ class Need:
 
     @classmethod
     def of(cls, flavor: Flavor) -> Need:
-        disk = 0 if flavor.disk_template == "diskless" else flavor.disk * 1024
+        disk = flavor.disk * 1024 if flavor.has_disk else 0
         return cls(mem=flavor.ram, cpu=flavor.vcpus, disk=disk, disk_template=flavor.disk_template)
 
 

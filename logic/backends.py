@@ -196,7 +196,7 @@ def _pending_servers(backend: Backend, known_instances: set[str]) -> dict[str, i
             continue
         totals["mem"] += server.flavor.ram
         totals["cpu"] += server.flavor.vcpus
-        if server.flavor.disk_template != "diskless":
+        if server.flavor.has_disk:
             totals["disk"] += server.flavor.disk * 1024
     return totals
 

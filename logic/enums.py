@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.db import models
 
+# Ganeti's disk template for instances without disks (nothing to allocate or reinstall).
+DISKLESS = "diskless"
+
 
 class OperState(models.TextChoices):
     """What Ganeti last reported about a server (Synnefo's operstate)."""

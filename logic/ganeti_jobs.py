@@ -52,7 +52,7 @@ def beparams_for(flavor: Flavor) -> dict[str, int]:
 
 def disks_for(flavor: Flavor) -> list[dict[str, Any]]:
     """The instance's disks: none for ``diskless``, else one disk of the flavor's size (MiB)."""
-    if flavor.disk_template == "diskless":
+    if not flavor.has_disk:
         return []
     return [{"size": flavor.disk * 1024}]
 

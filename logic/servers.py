@@ -766,6 +766,11 @@ def rebuild(ctx: AuthContext, raw_id: str, spec: object, *, request_id: str) -> 
     admin_pass = spec.get("adminPass") or generate_password()
 
     def prepare(server: Server) -> dict:
+        if not server.flavor.has_disk:
+            # Ganeti refuses to reinstall an instance without disks, after the job has already shut it down.
+            raise Conflict(
+                f"Cannot 'rebuild' instance {server.pk}: its flavor {server.flavor.name} is diskless, so there is no disk to reinstall."
+            )
         if image.min_ram and server.flavor.ram < image.min_ram:
             raise Invalid("Flavor's memory is too small for the requested image.")
         changes: dict = {"image_id": image.pk}

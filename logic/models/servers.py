@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from logic.enums import JobStatus, OperState, ServerTask
+from logic.enums import DISKLESS, JobStatus, OperState, ServerTask
 
 
 class Flavor(models.Model):
@@ -19,7 +19,7 @@ class Flavor(models.Model):
     disk = models.PositiveIntegerField(help_text="GiB")
     ephemeral = models.PositiveIntegerField(default=0, help_text="GiB")
     swap = models.PositiveIntegerField(default=0, help_text="MiB")
-    disk_template = models.CharField(max_length=32, default="diskless")
+    disk_template = models.CharField(max_length=32, default=DISKLESS)
     is_public = models.BooleanField(default=True)
     disabled = models.BooleanField(default=False, help_text="Deleted flavors stay for the servers that use them.")
     description = models.TextField(null=True, blank=True)
@@ -31,6 +31,11 @@ class Flavor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_disk(self) -> bool:
+        """False for Ganeti's ``diskless`` template: no disk to size, allocate or reinstall."""
+        return self.disk_template != DISKLESS
 
 
 class Server(models.Model):

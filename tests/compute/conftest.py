@@ -74,12 +74,12 @@ def backend(db) -> Backend:
 
 @pytest.fixture
 def flavor(db):
-    return FlavorFactory(name="m1.tiny", vcpus=1, ram=128, disk=1)
+    return FlavorFactory(name="m1.tiny", vcpus=1, ram=128, disk=1, disk_template="file")
 
 
 @pytest.fixture
 def flavor_alt(db):
-    return FlavorFactory(name="m1.small", vcpus=2, ram=256, disk=2)
+    return FlavorFactory(name="m1.small", vcpus=2, ram=256, disk=2, disk_template="file")
 
 
 @pytest.fixture

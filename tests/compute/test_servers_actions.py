@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from logic.enums import OperState, ServerTask
-from logic.models import Server
+from logic.enums import DISKLESS, OperState, ServerTask
+from logic.models import Flavor, Server
 from tests.compute.test_servers_api import COMMON_SCHEMA, add_nic, create, set_state, validate
 
 pytestmark = pytest.mark.django_db
@@ -136,6 +136,18 @@ def test_rebuild_answers_the_common_shape_with_the_password(member, server, jobs
         "REBUILD",
     )
     assert jobs.calls[-1][0] == "rebuild_server"
+
+
+def test_rebuild_of_a_diskless_server_is_refused_before_any_job(member, server, jobs, image_alt):
+    """Ganeti cannot reinstall an instance without disks; its job would leave the VM shut down."""
+    set_state(server, OperState.STARTED)
+    Flavor.objects.filter(pk=server.flavor_id).update(disk_template=DISKLESS)
+    calls, image_before = len(jobs.calls), server.image_id
+    resp = act(member, server, {"rebuild": {"imageRef": str(image_alt.id), "name": "rebuilt"}})
+    assert resp.status_code == 409, resp.content
+    assert "diskless" in resp.json()["conflictingRequest"]["message"]
+    server.refresh_from_db()
+    assert (server.task, server.name, server.image_id, len(jobs.calls)) == (None, "vm1", image_before, calls)
 
 
 def test_failed_action_submission_clears_the_task_and_logs_the_error(member, server, jobs):

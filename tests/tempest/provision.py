@@ -125,11 +125,12 @@ def setup(concurrency: int) -> dict:
     Membership.objects.get_or_create(user=admin, project=admin_project, defaults={"role": Role.ADMIN})
     facts["admin"] = {"username": "cloud-admin", "project_name": "admin"}
 
-    # flavors 1 and 2 (tempest's flavor_ref / flavor_ref_alt), diskless: boots fast on the fake hypervisor
+    # flavors 1 and 2 are tempest's flavor_ref / flavor_ref_alt. They use the file template (a sparse 1 GiB
+    # file): rebuild reinstalls the disk, and Ganeti refuses to reinstall a diskless instance.
     operator = AuthContext(user=admin, project=None, roles=[Role.ADMIN])
     for pk, name, vcpus, ram in ((1, "m1.tiny", 1, 128), (2, "m1.small", 1, 256), (3, "m1.medium", 2, 512)):
         if not Flavor.objects.filter(pk=pk).exists():
-            flavors.create_flavor(operator, name=name, vcpus=vcpus, ram=ram, disk=1, flavor_id=str(pk), disk_template="diskless")
+            flavors.create_flavor(operator, name=name, vcpus=vcpus, ram=ram, disk=1, flavor_id=str(pk), disk_template="file")
     facts["flavors"] = ["1", "2", "3"]
 
     # two images the noop OS definition deploys
