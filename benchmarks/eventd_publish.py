@@ -41,6 +41,7 @@ from eventd.daemon import EventDaemon  # noqa: E402
 from eventd.publisher import Publisher  # noqa: E402
 from eventd.spool import Spool  # noqa: E402
 from eventd.state import PublishedState  # noqa: E402
+from tests.jobfiles import write_job  # noqa: E402
 
 CLUSTER = "bench.ganeti.test"
 STATUSES = ("queued", "waiting", "running", "success")
@@ -86,13 +87,6 @@ def job_version(job_id: int, step: int) -> bytes:
             "end_timestamp": op["end_timestamp"],
         }
     ).encode()
-
-
-def write_job(queue_dir: str, job_id: int, data: bytes) -> None:
-    tmp = os.path.join(queue_dir, f".job-{job_id}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.rename(tmp, os.path.join(queue_dir, f"job-{job_id}"))
 
 
 def vhost_url(vhost: str) -> str:

@@ -26,7 +26,6 @@ Needs PostgreSQL (127.0.0.1:5432, user root) and RabbitMQ (guest) with rabbitmqc
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import signal
@@ -40,52 +39,16 @@ from datetime import timedelta
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, HERE)
+
+from tests.jobfiles import create_job_version as job_file  # noqa: E402
+from tests.jobfiles import load_template  # noqa: E402
+from tests.jobfiles import write_job as write  # noqa: E402
+
 BIN = os.path.dirname(sys.executable)
 CLUSTER = "bench.ganeti.test"
 PREFIX = "bench"
 NODE = "node1.bench.test"
 PG = "postgresql://root@127.0.0.1:5432"
-SAMPLE_JOB = "/work/shared/ganeti-sandbox/samples/job-queue/job-2.10"
-STEPS = ("queued", "waiting", "running", "success")
-
-
-# ----------------------------------------------------------------------------- job files
-def load_template() -> dict:
-    with open(os.environ.get("CYCLADES_SAMPLE_JOB", SAMPLE_JOB)) as f:
-        return json.load(f)
-
-
-def job_file(template: dict, job_id: int, instance: str, step: int, times: dict) -> bytes:
-    """Version ``step`` of a create job, in the shape of the real job-2.10 file; ``times`` keeps its timestamps."""
-    job = copy.deepcopy(template)
-    now = time.time()
-    pair = [int(now), int(now * 1e6) % 1_000_000]
-    status = STEPS[step]
-    key = ("received", "start", "exec", "end")[step]
-    times[key] = pair
-    op = job["ops"][0]
-    op["input"]["instance_name"] = instance
-    op["status"] = status
-    op["result"] = ["node1.ganeti.test"] if status == "success" else None
-    op["log"] = op["log"] if step >= 2 else []
-    op["start_timestamp"] = times.get("start") if step >= 1 else None
-    op["exec_timestamp"] = times.get("exec") if step >= 2 else None
-    op["end_timestamp"] = times.get("end") if step >= 3 else None
-    job.update(
-        id=job_id,
-        received_timestamp=times["received"],
-        start_timestamp=op["start_timestamp"],
-        end_timestamp=op["end_timestamp"],
-    )
-    return json.dumps(job).encode()
-
-
-def write(queue_dir: str, job_id: int, data: bytes) -> float:
-    tmp = os.path.join(queue_dir, f".tmp-job-{job_id}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.rename(tmp, os.path.join(queue_dir, f"job-{job_id}"))
-    return time.time()
 
 
 # ----------------------------------------------------------------------------- processes

@@ -28,23 +28,23 @@ def _domain(domain: str) -> Domain:
     return found
 
 
+def _find(model, what: str, name_or_id: str, domain: str):
+    found = model.objects.filter(id=name_or_id).first()
+    if found is None:
+        found = model.objects.filter(domain=_domain(domain), name=name_or_id).first()
+    if found is None:
+        raise AccountError(f"no {what} {name_or_id!r} in domain {domain!r}")
+    return found
+
+
 def find_user(name_or_id: str, domain: str = DEFAULT_DOMAIN_ID) -> User:
     """A user by id, or by name in ``domain``."""
-    user = User.objects.filter(id=name_or_id).first()
-    if user is None:
-        user = User.objects.filter(domain=_domain(domain), name=name_or_id).first()
-    if user is None:
-        raise AccountError(f"no user {name_or_id!r} in domain {domain!r}")
-    return user
+    return _find(User, "user", name_or_id, domain)
 
 
 def find_project(name_or_id: str, domain: str = DEFAULT_DOMAIN_ID) -> Project:
-    project = Project.objects.filter(id=name_or_id).first()
-    if project is None:
-        project = Project.objects.filter(domain=_domain(domain), name=name_or_id).first()
-    if project is None:
-        raise AccountError(f"no project {name_or_id!r} in domain {domain!r}")
-    return project
+    """A project by id, or by name in ``domain``."""
+    return _find(Project, "project", name_or_id, domain)
 
 
 def create_user(

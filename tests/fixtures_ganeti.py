@@ -11,6 +11,9 @@
   in a module (``pytestmark = pytest.mark.usefixtures("ganeti_reset")``) for a
   clean cluster before and after the module; it is fast (jobs run in parallel).
 * ``wait_job``: ``wait_job(job_id)`` waits for a job on the sandbox (JobFailed on error).
+
+:func:`create_instance` submits the small noop-OS instance these tests use;
+:func:`eventd_environment` is what a real ``cyclades-eventd`` needs to watch the sandbox.
 """
 
 from __future__ import annotations
@@ -37,6 +40,56 @@ def sandbox_client(env: dict[str, str], **kwargs):
         pem,
         **kwargs,
     )
+
+
+SANDBOX_NIC = {"link": "br-gnt", "mode": "bridged"}
+
+
+def create_instance(
+    rapi,
+    name: str,
+    *,
+    disk_template: str = "diskless",
+    disks=(),
+    nics=(SANDBOX_NIC,),
+    mem: int = 128,
+    vcpus: int = 1,
+    tag: str = "cyclades:test",
+) -> int:
+    """Submit a small instance with the noop OS (one bridged NIC unless ``nics`` says otherwise); returns its job id."""
+    return rapi.create_instance(
+        name,
+        disk_template=disk_template,
+        disks=list(disks),
+        nics=list(nics),
+        os="noop",
+        beparams={"maxmem": mem, "minmem": mem, "vcpus": vcpus},
+        tags=[tag],
+    )
+
+
+def eventd_environment(env: dict[str, str], data_dir, amqp_url: str, *, spool_dir, heartbeat: float) -> dict[str, str]:
+    """Settings for ``cyclades-eventd`` on the sandbox's job queue, publishing to ``amqp_url``.
+
+    The RAPI password goes into a file under ``data_dir``, as in production.
+    """
+    password_file = data_dir / "rapi-password"
+    password_file.write_text(env["GANETI_RAPI_PASSWORD"] + "\n")
+    return {
+        "CYCLADES_SECRET_KEY": "x" * 40,
+        "CYCLADES_DATA_DIR": str(data_dir),
+        "CYCLADES_LOG_FORMAT": "text",
+        "CYCLADES_BUS_URL": amqp_url,
+        "CYCLADES_EVENTD_QUEUE_DIR": env["GANETI_JOB_QUEUE_DIR"],
+        "CYCLADES_EVENTD_NODE_NAME": env["GANETI_NODE"],
+        "CYCLADES_EVENTD_SPOOL_DIR": str(spool_dir),
+        "CYCLADES_EVENTD_HEARTBEAT_INTERVAL": str(heartbeat),
+        "CYCLADES_EVENTD_RAPI_HOST": env["GANETI_RAPI_HOST"],
+        "CYCLADES_EVENTD_RAPI_PORT": env["GANETI_RAPI_PORT"],
+        "CYCLADES_EVENTD_RAPI_USER": env["GANETI_RAPI_USER"],
+        "CYCLADES_EVENTD_RAPI_PASSWORD_FILE": str(password_file),
+        "CYCLADES_EVENTD_RAPI_CERT": env["GANETI_RAPI_CERT"],
+    }
 
 
 @pytest.fixture(scope="session")

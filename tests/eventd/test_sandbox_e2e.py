@@ -17,6 +17,7 @@ import pytest
 from bus import topology
 from ganeti_hooks import install
 from tests.eventd.conftest import collect
+from tests.fixtures_ganeti import create_instance, eventd_environment
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.ganeti, pytest.mark.slow]
 
@@ -63,26 +64,10 @@ def test_eventd_publishes_a_real_instance_lifecycle(
     tmp_path, ganeti_sandbox, ganeti_prefix, rapi, amqp_url, amqp_bus, hooks_installed
 ):
     env = ganeti_sandbox
-    password_file = tmp_path / "rapi-password"
-    password_file.write_text(env["GANETI_RAPI_PASSWORD"] + "\n")
     heartbeats = "eventd-e2e-heartbeats"
     amqp_bus._chan.queue_declare(heartbeats, exclusive=True)
     amqp_bus._chan.queue_bind(heartbeats, topology.EXCHANGE, routing_key="ganeti.*.*.*.heartbeat")
-    settings = {
-        "CYCLADES_SECRET_KEY": "x" * 40,
-        "CYCLADES_DATA_DIR": str(tmp_path),
-        "CYCLADES_LOG_FORMAT": "text",
-        "CYCLADES_BUS_URL": amqp_url,
-        "CYCLADES_EVENTD_QUEUE_DIR": env["GANETI_JOB_QUEUE_DIR"],
-        "CYCLADES_EVENTD_NODE_NAME": env["GANETI_NODE"],
-        "CYCLADES_EVENTD_SPOOL_DIR": str(hooks_installed),
-        "CYCLADES_EVENTD_HEARTBEAT_INTERVAL": "0.5",
-        "CYCLADES_EVENTD_RAPI_HOST": env["GANETI_RAPI_HOST"],
-        "CYCLADES_EVENTD_RAPI_PORT": env["GANETI_RAPI_PORT"],
-        "CYCLADES_EVENTD_RAPI_USER": env["GANETI_RAPI_USER"],
-        "CYCLADES_EVENTD_RAPI_PASSWORD_FILE": str(password_file),
-        "CYCLADES_EVENTD_RAPI_CERT": env["GANETI_RAPI_CERT"],
-    }
+    settings = eventd_environment(env, tmp_path, amqp_url, spool_dir=hooks_installed, heartbeat=0.5)
     log_file = open(tmp_path / "eventd.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([str(EVENTD)], env={"PATH": os.environ["PATH"], **settings}, stdout=log_file, stderr=log_file)
     name = f"{ganeti_prefix}-ev{os.getpid()}"
@@ -92,13 +77,8 @@ def test_eventd_publishes_a_real_instance_lifecycle(
         wait_for(amqp_bus, heartbeats, lambda b: b["type"] == "heartbeat" and b["is_master"], timeout=30)
         amqp_bus.purge(topology.EVENTS_QUEUE)
 
-        job_id = rapi.create_instance(
-            name,
-            disk_template="diskless",
-            nics=[{"mode": "bridged", "link": env["GANETI_NIC_LINK"]}],
-            os="noop",
-            beparams={"maxmem": 128, "minmem": 128, "vcpus": 1},
-            tags=["cyclades:eventd-test"],
+        job_id = create_instance(
+            rapi, name, nics=[{"mode": "bridged", "link": env["GANETI_NIC_LINK"]}], tag="cyclades:eventd-test"
         )
         created = True
         rapi.wait_for_job(job_id, timeout=120)

@@ -25,23 +25,10 @@ from logic.rapi import (
     RapiUnavailable,
     extract_certificate,
 )
+from tests.fixtures_ganeti import create_instance as create
 from tests.fixtures_ganeti import sandbox_client
 
 pytestmark = [pytest.mark.ganeti, pytest.mark.usefixtures("ganeti_reset")]
-
-NIC = {"link": "br-gnt", "mode": "bridged"}
-
-
-def create(rapi, name: str, *, disk_template: str = "diskless", disks=(), nics=(NIC,), mem: int = 128, vcpus: int = 1):
-    return rapi.create_instance(
-        name,
-        disk_template=disk_template,
-        disks=list(disks),
-        nics=list(nics),
-        os="noop",
-        beparams={"maxmem": mem, "minmem": mem, "vcpus": vcpus},
-        tags=["cyclades:test"],
-    )
 
 
 def test_diskless_instance_lifecycle(rapi, wait_job, ganeti_prefix):

@@ -14,7 +14,6 @@ again (``finally``), because other test sessions share this RabbitMQ.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import signal
@@ -28,56 +27,30 @@ import pytest
 import bus as busmod
 from bus import topology
 from tests import services
+from tests.jobfiles import STEPS, create_job_version, load_template, write_job
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
 EVENTD = Path(sys.executable).parent / "cyclades-eventd"
-SAMPLE_JOB = "/work/shared/ganeti-sandbox/samples/job-queue/job-2.10"
 CLUSTER = "outage.ganeti.test"
 NODE = "node1.outage.test"
-STEPS = ("queued", "waiting", "running", "success")
 FIRST_JOBS = range(1, 31)  # exist before the outage
 NEW_JOBS = range(31, 46)  # appear while the broker is down
-
-
-def job_version(template: dict, job_id: int, step: int, times: dict) -> bytes:
-    """Version ``step`` of a create job in the shape of the real job-2.10 file."""
-    job = copy.deepcopy(template)
-    now = time.time()
-    times[("received", "start", "exec", "end")[step]] = [int(now), int(now * 1e6) % 1_000_000]
-    op = job["ops"][0]
-    op["input"]["instance_name"] = f"outage-{job_id}"
-    op["status"] = STEPS[step]
-    op["result"] = ["node1"] if step == 3 else None
-    op["log"] = op["log"] if step >= 2 else []
-    op["start_timestamp"] = times.get("start") if step >= 1 else None
-    op["exec_timestamp"] = times.get("exec") if step >= 2 else None
-    op["end_timestamp"] = times.get("end") if step >= 3 else None
-    job.update(
-        id=job_id,
-        received_timestamp=times["received"],
-        start_timestamp=op["start_timestamp"],
-        end_timestamp=op["end_timestamp"],
-    )
-    return json.dumps(job).encode()
 
 
 class JobWriter:
     """Writes job versions by rename, as Ganeti does; remembers the events they mean."""
 
     def __init__(self, queue_dir: Path):
-        with open(os.environ.get("CYCLADES_SAMPLE_JOB", SAMPLE_JOB)) as f:
-            self.template = json.load(f)
+        self.template = load_template()
         self.queue_dir = queue_dir
         self.times: dict[int, dict] = {}
         self.expected: set[str] = set()
 
     def write(self, jobs, step: int) -> None:
         for job_id in jobs:
-            data = job_version(self.template, job_id, step, self.times.setdefault(job_id, {}))
-            tmp = self.queue_dir / f".tmp-job-{job_id}"
-            tmp.write_bytes(data)
-            os.rename(tmp, self.queue_dir / f"job-{job_id}")
+            data = create_job_version(self.template, job_id, f"outage-{job_id}", step, self.times.setdefault(job_id, {}))
+            write_job(self.queue_dir, job_id, data)
             self.expected.add(f"{CLUSTER}:{job_id}:0:{STEPS[step]}")
             time.sleep(0.005)
 

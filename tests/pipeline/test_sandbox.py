@@ -23,6 +23,7 @@ from dispatcher.handler import handle
 from logic.enums import OperState, ServerTask
 from logic.models import ClusterHeartbeat, Server, ServerAction
 from tests.factories import FlavorFactory, ServerFactory
+from tests.fixtures_ganeti import create_instance, eventd_environment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.ganeti, pytest.mark.slow, pytest.mark.django_db]
 
@@ -34,23 +35,7 @@ MARKERS = Path("/run/ganeti/fake-hypervisor")
 def eventd(tmp_path, ganeti_sandbox, amqp_url, amqp_bus):
     """cyclades-eventd on the sandbox's real queue, publishing to this session's vhost."""
     env = ganeti_sandbox
-    password_file = tmp_path / "rapi-password"
-    password_file.write_text(env["GANETI_RAPI_PASSWORD"] + "\n")
-    settings = {
-        "CYCLADES_SECRET_KEY": "x" * 40,
-        "CYCLADES_DATA_DIR": str(tmp_path),
-        "CYCLADES_LOG_FORMAT": "text",
-        "CYCLADES_BUS_URL": amqp_url,
-        "CYCLADES_EVENTD_QUEUE_DIR": env["GANETI_JOB_QUEUE_DIR"],
-        "CYCLADES_EVENTD_NODE_NAME": env["GANETI_NODE"],
-        "CYCLADES_EVENTD_SPOOL_DIR": str(tmp_path / "spool"),
-        "CYCLADES_EVENTD_HEARTBEAT_INTERVAL": "1",
-        "CYCLADES_EVENTD_RAPI_HOST": env["GANETI_RAPI_HOST"],
-        "CYCLADES_EVENTD_RAPI_PORT": env["GANETI_RAPI_PORT"],
-        "CYCLADES_EVENTD_RAPI_USER": env["GANETI_RAPI_USER"],
-        "CYCLADES_EVENTD_RAPI_PASSWORD_FILE": str(password_file),
-        "CYCLADES_EVENTD_RAPI_CERT": env["GANETI_RAPI_CERT"],
-    }
+    settings = eventd_environment(env, tmp_path, amqp_url, spool_dir=tmp_path / "spool", heartbeat=1)
     log_file = open(tmp_path / "eventd.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([str(EVENTD)], env={"PATH": os.environ["PATH"], **settings}, stdout=log_file, stderr=log_file)
     try:
@@ -87,13 +72,8 @@ def test_real_cluster_lifecycle_operator_actions_and_drift(eventd, amqp_bus, rap
 
     created = False
     try:
-        job_id = rapi.create_instance(
-            name,
-            disk_template="diskless",
-            nics=[{"mode": "bridged", "link": env["GANETI_NIC_LINK"]}],
-            os="noop",
-            beparams={"maxmem": 128, "minmem": 128, "vcpus": 1},
-            tags=["cyclades:pipeline-test"],
+        job_id = create_instance(
+            rapi, name, nics=[{"mode": "bridged", "link": env["GANETI_NIC_LINK"]}], tag="cyclades:pipeline-test"
         )
         created = True
         Server.objects.filter(pk=server.pk).update(task_job_id=job_id)  # what the API records
