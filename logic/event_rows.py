@@ -5,7 +5,8 @@ py-spy: most of its wall time waiting in ``cursor.execute``). So a batch of even
 whatever its size, takes its server rows in one statement (locked, in id order,
 with each server's cluster name), reads only what its events need (flavors, open
 action-log rows), and writes each row's changed fields back at the end, one UPDATE
-for all the rows that changed the same fields. The rules themselves
+for all the rows that changed the same fields, and the finished action-log rows in
+one more. The rules themselves
 (``logic.events``) work on the Python copies in between.
 
 On other databases (SQLite in the all-in-one mode) the same functions use the ORM.
@@ -16,9 +17,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from logic.models import Backend, Flavor, Server, ServerAction, ServerNIC
@@ -84,6 +88,47 @@ def unfinished_actions(ids: list[int]) -> set[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [ids])
         return set(cursor.fetchall())
+
+
+@dataclass(frozen=True)
+class ActionEnd:
+    """A job's end, to be written on the server's unfinished action-log rows of that job (by job id,
+    or by ``request_id`` on rows whose job id the API has not recorded yet)."""
+
+    server_id: int
+    job_id: int
+    request_id: str | None
+    finish_time: datetime
+    result: str
+    message: str | None
+
+
+def finish_actions(ends: list[ActionEnd]) -> None:
+    """Mark the action-log rows of ``ends`` finished: one UPDATE for all of them on PostgreSQL."""
+    if not ends:
+        return
+    if not _postgres():
+        for end in ends:
+            mine = Q(job_id=end.job_id)
+            if end.request_id:
+                mine |= Q(job_id__isnull=True, request_id=end.request_id)
+            ServerAction.objects.filter(mine, server_id=end.server_id, finish_time__isnull=True).update(
+                job_id=end.job_id, finish_time=end.finish_time, result=end.result, message=end.message
+            )
+        return
+    row = "(%s::bigint, %s::bigint, %s::varchar, %s::timestamptz, %s::varchar, %s::text)"
+    params: list[Any] = []
+    for end in ends:
+        params += [end.server_id, end.job_id, end.request_id, end.finish_time, end.result, end.message]
+    sql = (
+        f"UPDATE {ServerAction._meta.db_table} AS a SET job_id = v.job_id, finish_time = v.finish_time, "
+        f"result = v.result, message = v.message FROM (VALUES {', '.join([row] * len(ends))}) "
+        "AS v(server_id, job_id, request_id, finish_time, result, message) "
+        "WHERE a.server_id = v.server_id AND a.finish_time IS NULL "
+        "AND (a.job_id = v.job_id OR (a.job_id IS NULL AND a.request_id = v.request_id))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def nics_of(ids: list[int]) -> dict[int, list[dict]]:

@@ -430,6 +430,7 @@ class _Batch:
         self.changed: dict[int, tuple[Any, set[str]]] = {}
         self.replaced_nics: set[int] = set()
         self.settlements: dict[int, list[JobEnd]] = {}
+        self.finished_actions: list[event_rows.ActionEnd] = []
 
     @classmethod
     def load(cls, events: Sequence[Event], ours: dict[int, int]) -> _Batch:
@@ -478,9 +479,10 @@ class _Batch:
         self.settlements.setdefault(server.pk, []).append(settlement)
 
     def finish(self) -> None:
-        """Write the changed rows, then settle the quotas with the rows as the batch left them."""
+        """Write the changed rows, their NICs and finished actions, then settle the quotas with the rows as the batch left them."""
         event_rows.write_changes(self.changed)
         event_rows.replace_nics({pk: self.nics[pk] for pk in sorted(self.replaced_nics)})
+        event_rows.finish_actions(self.finished_actions)
         if not self.settlements:
             return
         items = [(self.servers[pk], jobs) for pk, jobs in self.settlements.items()]
@@ -577,27 +579,26 @@ class _Transition:
             self.set("task", None)
             self.set("task_job_id", None)
             self.set("task_request_id", None)
-        from django.db.models import Q
-
-        from logic.models import ServerAction
-
         ok = ev.status == JobStatus.SUCCESS and (ev.job_status or ev.status) == JobStatus.SUCCESS
-        if not any(
-            sid == s.pk and (job == ev.job_id or (by_request and job is None and rid == by_request))
+        mine = {
+            (sid, job, rid)
             for sid, job, rid in self.batch.open_actions
-        ):
-            return  # the batch read the unfinished actions of its servers: none is this job's
-        mine = Q(job_id=ev.job_id)
-        if by_request:
-            mine |= Q(job_id__isnull=True, request_id=by_request)
-        finished = ServerAction.objects.filter(mine, server=s, finish_time__isnull=True).update(
-            job_id=ev.job_id,
-            finish_time=ev.event_time,
-            result="Success" if ok else "Error",
-            message=None if ok else (error_message(ev.result) or ev.status),
+            if sid == s.pk and (job == ev.job_id or (by_request and job is None and rid == by_request))
+        }
+        if not mine:
+            return  # the batch read the unfinished actions of its servers: none is (still) open for this job
+        self.batch.open_actions -= mine  # the first event of the batch to end the job finishes its rows
+        self.batch.finished_actions.append(
+            event_rows.ActionEnd(
+                server_id=s.pk,
+                job_id=ev.job_id,
+                request_id=by_request,
+                finish_time=ev.event_time,
+                result="Success" if ok else "Error",
+                message=None if ok else (error_message(ev.result) or ev.status),
+            )
         )
-        if finished:
-            self.changes.append("action finished")
+        self.changes.append("action finished")
 
     # -- resize (owned by the compute API's servers rules; kept apart from the rest on purpose)
     def _finish_resize(self) -> None:

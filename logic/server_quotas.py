@@ -3,8 +3,8 @@
 The API side (``logic.servers``) calls one ``charge_*`` function inside the
 transaction that writes the action's intent, and :func:`logic.quotas.bind_job`
 where it records the job id. The event side (``logic.events``) calls
-:func:`settle_server_job` in the transaction that applies a job's end, after
-the server row has been updated:
+:func:`settle_server_jobs` in the transaction that applies a batch of job ends,
+after the server rows have been updated:
 
 - the pending commission of that job (matched by job id, or when the job id
   was not recorded yet by the API request id in the job's reason trail, or by
@@ -144,44 +144,6 @@ def _running_part(flavor: Flavor) -> dict[str, int]:
 # --------------------------------------------------------------------------- the event side
 
 
-def settle_server_job(
-    server: Server,
-    *,
-    job_id: int | None,
-    opcode: str | None,
-    status: str | None,
-    request_ids: frozenset[str] | set[str] = frozenset(),
-) -> None:
-    """Settle the server's commission for a finished job, then true up if nothing is pending.
-
-    Call in the dispatcher's transaction, after the event was applied to the
-    (locked) server row; ``status`` is how the job ended. With ``opcode`` None
-    (a reconciliation snapshot, no job) only the true-up is done. Harmless to
-    call twice for the same event. ``request_ids``: the API request ids in the
-    job's reason trail (match a commission whose job id is not recorded yet).
-    """
-    if not quotas.enabled():
-        return
-    if opcode is not None and status not in JobStatus.finished():
-        return
-    pending = list(Commission.objects.select_for_update().filter(server=server, state=CommissionState.PENDING).order_by("id"))
-    matched: list[Commission] = []
-    if opcode is not None:
-        matched = [c for c in pending if job_id is not None and c.job_id == job_id]
-        if not matched and request_ids:
-            matched = [c for c in pending if c.job_id is None and c.request_id and c.request_id in request_ids][:1]
-        if not matched:
-            actions = ACTIONS_BY_OPCODE.get(opcode, set())
-            matched = [c for c in pending if c.job_id is None and c.action in actions][:1]
-    for commission in matched:
-        if status == JobStatus.SUCCESS:
-            quotas.accept(commission)
-        else:
-            quotas.release(commission)
-    if len(matched) == len(pending):
-        true_up(server, reason=f"ganeti job {job_id} {opcode} {status}" if opcode else "state reported by Ganeti")
-
-
 @dataclass(frozen=True)
 class JobEnd:
     """How a job of a server ended (``opcode`` None: no job, only a true-up is wanted)."""
@@ -193,47 +155,89 @@ class JobEnd:
 
 
 def settle_server_jobs(ends: Sequence[tuple[Server, Sequence[JobEnd]]]) -> None:
-    """:func:`settle_server_job` for several servers and jobs at once (a dispatcher's batch).
+    """Settle the commissions of finished jobs, then true up the servers with nothing left pending.
 
-    The same outcome as settling each job in turn, with a constant number of
-    queries for the true-ups: one read of the pending commissions, one lock per
-    (project, user) scope (taken in that order, servers sorted by it), one read
-    of the ledger, and the corrections written per scope in one counter update
-    and one insert. A server's true-up uses its row as it is now: several jobs
-    of one server settled together are trued up once, to the newest state.
+    Call in the dispatcher's transaction, after the events were applied to the
+    (locked) server rows; harmless to call twice for the same events. A
+    :class:`JobEnd` with no opcode (a reconciliation snapshot) asks only for the
+    true-up. The cost is a constant number of statements whatever the number of
+    servers and jobs: one read of the pending commissions (locked), one lock per
+    (project, user) scope, taken in scope order before any counter moves, one
+    write of the counters the settlements move, one state update per outcome, one
+    read of the ledger, and per drifted scope one counter write and one insert.
+    A server's true-up uses its row as it is now: several jobs of one server
+    settled together are trued up once, to the newest state.
     """
     if not quotas.enabled() or not ends:
         return
     ends = sorted(ends, key=lambda item: (str(item[0].project_id), str(item[0].user_id), item[0].pk))
-    pending: dict[int, list[Commission]] = {}
-    ids = [s.pk for s, _ in ends]
-    if connection.vendor == "postgresql":  # plain SQL: the ORM's query building cost more than the query
-        rows = Commission.objects.raw(
-            f"SELECT * FROM {Commission._meta.db_table} WHERE server_id = ANY(%s) AND state = %s ORDER BY id FOR UPDATE",
-            [ids, CommissionState.PENDING],
-        )
-    else:
-        rows = Commission.objects.select_for_update().filter(server_id__in=ids, state=CommissionState.PENDING).order_by("id")
-    for c in rows:
-        pending.setdefault(c.server_id, []).append(c)
+    pending = _pending_commissions([s.pk for s, _ in ends])
+    outcomes: list[tuple[Commission, str]] = []
     settled: list[tuple[Server, str]] = []
     for server, jobs in ends:
         left = pending.get(server.pk, [])
-        for job in jobs:
-            if job.opcode is not None and job.status not in JobStatus.finished():
-                continue
-            for commission in _matching(left, job):
-                if job.status == JobStatus.SUCCESS:
-                    quotas.accept(commission)
-                else:
-                    quotas.release(commission)
-                left.remove(commission)
         done = [job for job in jobs if job.opcode is None or job.status in JobStatus.finished()]
+        for job in done:
+            for commission in _matching(left, job):
+                outcome = CommissionState.ACCEPTED if job.status == JobStatus.SUCCESS else CommissionState.RELEASED
+                outcomes.append((commission, outcome))
+                left.remove(commission)
         if not left and done:
             last = done[-1]
             why = f"ganeti job {last.job_id} {last.opcode} {last.status}" if last.opcode else "state reported by Ganeti"
             settled.append((server, why))
-    _true_up_many(settled)
+    scopes = sorted({(c.project_id, c.user_id) for c, _ in outcomes} | {(s.project_id, s.user_id) for s, _ in settled}, key=str)
+    locked = {scope: _lock_scope(*scope) for scope in scopes}
+    _settle_many(outcomes, locked)
+    _true_up_many(settled, locked)
+
+
+def _pending_commissions(server_ids: list[int]) -> dict[int, list[Commission]]:
+    """The servers' pending commissions, locked, oldest first, by server id."""
+    if connection.vendor == "postgresql":  # plain SQL: the ORM's query building cost more than the query
+        rows = Commission.objects.raw(
+            f"SELECT * FROM {Commission._meta.db_table} WHERE server_id = ANY(%s) AND state = %s ORDER BY id FOR UPDATE",
+            [server_ids, CommissionState.PENDING],
+        )
+    else:
+        rows = (
+            Commission.objects.select_for_update().filter(server_id__in=server_ids, state=CommissionState.PENDING).order_by("id")
+        )
+    pending: dict[int, list[Commission]] = {}
+    for c in rows:
+        pending.setdefault(c.server_id, []).append(c)
+    return pending
+
+
+def _settle_many(outcomes: list[tuple[Commission, str]], locked: Mapping[tuple, dict]) -> None:
+    """:func:`logic.quotas.accept` / :func:`~logic.quotas.release` of pending commissions that this
+    transaction holds locked, with the counter rows of their scopes locked too: the counters written
+    in one statement, the commissions marked in one statement per outcome."""
+    if not outcomes:
+        return
+    changed: dict[int, QuotaHolding] = {}
+    for commission, outcome in outcomes:
+        rows = locked[(commission.project_id, commission.user_id)]
+        # A server's commissions move only SERVER_RESOURCES (every charge above is built from them),
+        # which are the rows _lock_scope locked.
+        for resource, amount in quotas.clean_deltas(commission.deltas).items():
+            for scope in {None, commission.user_id}:
+                row = rows[(scope, resource)]
+                if amount > 0:
+                    row.pending_up -= amount
+                else:
+                    row.pending_down += amount
+                if outcome == CommissionState.ACCEPTED:
+                    row.committed += amount
+                changed[row.pk] = row
+    quotas._save(changed.values())
+    now = timezone.now()
+    for outcome in (CommissionState.ACCEPTED, CommissionState.RELEASED):
+        ids = [c.pk for c, o in outcomes if o == outcome]
+        if ids:
+            Commission.objects.filter(pk__in=ids).update(state=outcome, resolved_at=now)
+    for commission, outcome in outcomes:
+        commission.state, commission.resolved_at = outcome, now
 
 
 def _matching(pending: list[Commission], job: JobEnd) -> list[Commission]:
@@ -249,14 +253,12 @@ def _matching(pending: list[Commission], job: JobEnd) -> list[Commission]:
     return matched
 
 
-def _true_up_many(settled: list[tuple[Server, str]]) -> None:
-    """:func:`true_up` of several servers (sorted by scope, with the reason of each), locks first, then one ledger read."""
+def _true_up_many(settled: list[tuple[Server, str]], locked: Mapping[tuple, dict]) -> None:
+    """:func:`true_up` of several servers (with the reason of each), whose scopes' rows are locked: one ledger read."""
     if not settled:
         return
     servers = [s for s, _ in settled]
     reasons = {s.pk: why for s, why in settled}
-    scopes = list(dict.fromkeys((s.project_id, s.user_id) for s in servers))
-    locked = {scope: _lock_scope(*scope) for scope in scopes}
     ledger: dict[int, list[Mapping[str, int]]] = {}
     ids = [s.pk for s in servers]
     if connection.vendor == "postgresql":

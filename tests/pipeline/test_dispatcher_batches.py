@@ -317,3 +317,46 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(make_server):
     few, many = statements(2), statements(20)
     assert few == many
     assert few[0] <= 4  # (savepoint,) lock and read, write, (release)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_settling_api_charges_costs_the_same_statements_whatever_the_batch_size(make_server):
+    """Creates the API charged (a pending commission bound to each job) end in one batch: the quota
+    counters written once, the commissions marked once and the action-log rows finished once, whether
+    2 jobs end or 20; the counters then hold exactly what the servers use."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from logic import quotas, server_quotas
+    from logic.enums import CommissionState, QuotaResource
+    from logic.models import Commission
+
+    owner = make_server(task=None)
+    unlimited = dict.fromkeys(server_quotas.SERVER_RESOURCES, -1)
+    quotas.set_limits(owner.project, unlimited)
+    quotas.set_limits(owner.project, unlimited, user=owner.user)
+
+    def settle(count: int) -> int:
+        servers = [make_server(task=ServerTask.BUILD, task_job=2, user=owner.user, project=owner.project) for _ in range(count)]
+        with transaction.atomic():
+            for s in servers:
+                server_quotas.charge_create(s, request_id="req-2")
+                server_quotas.bind_job(s, ServerTask.BUILD, 2)
+        finished = [parse_event(job_messages(2, instance=s.ganeti_name)[-1]) for s in servers]
+        with CaptureQueriesContext(connection) as ending:
+            assert all(o.applied for o in apply_events(finished))
+        states = set(Commission.objects.filter(server__in=servers).values_list("state", "forced"))
+        assert states == {(CommissionState.ACCEPTED, False)}  # accepted, and no true-up was needed
+        actions = ServerAction.objects.filter(server__in=servers).values_list("job_id", "result", "message")
+        assert sorted(actions) == [(2, "Success", None)] * count and not ServerAction.objects.filter(
+            server__in=servers, finish_time=None
+        )
+        return len(ending)
+
+    few, many = settle(2), settle(20)
+    assert few == many
+    usage = quotas.usage(owner.project, owner.user)
+    assert (usage[QuotaResource.SERVERS].pending_up, usage[QuotaResource.SERVERS].committed) == (0, 22)
+    ram = owner.flavor.ram * 22
+    assert (usage[QuotaResource.RAM].pending_up, usage[QuotaResource.RAM].committed) == (0, ram)
