@@ -14,7 +14,8 @@ Figures from one run, on a throw-away RabbitMQ vhost and a throw-away PostgreSQL
   the committing transaction), in several runs one after the other (the spread on
   a shared machine), each split into eventd's part (write -> in RabbitMQ) and the
   dispatcher's (in RabbitMQ -> committed).
-* eventd's and the dispatcher's resident memory at the start and the end.
+* eventd's and the dispatcher's resident memory at the start, after the throughput phase
+  and at the end (flat means no growth with the number of events).
 * **reconcile**: ``reconcile_backend`` over the servers of the run against a
   simulated bulk listing of the same size (50 drifted), with --fix.
 
@@ -394,6 +395,7 @@ def main() -> None:
         rate, write_rate = pipeline_throughput(queue_dir, template, run_ids)
         print(f"  throughput            {rate:8.0f} events/s   (writer offered {write_rate:.0f} updates/s)")
         print(f"  load average          {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        rss_mid = {"eventd": rss_mib(eventd.pid), "dispatcher": rss_mib(dispatcher.pid)}
 
         worst = 0.0
         for run, lat_ids in enumerate(lat_runs, 1):
@@ -416,7 +418,10 @@ def main() -> None:
         beat = ClusterHeartbeat.objects.filter(cluster=CLUSTER).first()
         published = beat.published if beat else None
         for name in ("eventd", "dispatcher"):
-            print(f"  RSS {name:<10}        start {rss0[name]:6.1f} MiB   end {rss1[name]:6.1f} MiB")
+            print(
+                f"  RSS {name:<10}        start {rss0[name]:6.1f} MiB   after throughput {rss_mid[name]:6.1f} MiB   "
+                f"end {rss1[name]:6.1f} MiB"
+            )
         print(f"  eventd published      {published} messages (heartbeat)   updates written {4 * (jobs + runs * lat_jobs)}")
         for p in procs:
             stop(p)
