@@ -324,20 +324,30 @@ def _settle(commission: Commission | None, outcome: str) -> bool:
     deltas = clean_deltas(row.deltas)
     ensure_holdings(row.project_id, row.user_id)
     holdings = _lock_holdings(row.project_id, row.user_id, deltas)
-    for resource, amount in deltas.items():
-        for scope in {None, row.user_id}:
-            h = holdings[(scope, resource)]
-            if amount > 0:
-                h.pending_up -= amount
-            else:
-                h.pending_down += amount
-            if outcome == CommissionState.ACCEPTED:
-                h.committed += amount
-    _save(holdings.values())
+    _save(settle_counters(holdings, row, outcome))
     row.state, row.resolved_at = outcome, timezone.now()
     row.save(update_fields=["state", "resolved_at"])
     commission.state, commission.resolved_at = row.state, row.resolved_at
     return True
+
+
+def settle_counters(
+    rows: Mapping[tuple[str | None, str], QuotaHolding], commission: Commission, outcome: str
+) -> list[QuotaHolding]:
+    """Move a pending commission's deltas out of the pending counters of ``rows`` (locked, its project's
+    and its user's), into ``committed`` when ``outcome`` is accepted; the rows changed, not yet saved."""
+    changed = []
+    for resource, amount in clean_deltas(commission.deltas).items():
+        for scope in dict.fromkeys([None, commission.user_id]):
+            row = rows[(scope, resource)]
+            if amount > 0:
+                row.pending_up -= amount
+            else:
+                row.pending_down += amount
+            if outcome == CommissionState.ACCEPTED:
+                row.committed += amount
+            changed.append(row)
+    return changed
 
 
 def bind_job(commission: Commission | None, job_id: int) -> None:

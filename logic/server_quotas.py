@@ -217,19 +217,10 @@ def _settle_many(outcomes: list[tuple[Commission, str]], locked: Mapping[tuple, 
         return
     changed: dict[int, QuotaHolding] = {}
     for commission, outcome in outcomes:
-        rows = locked[(commission.project_id, commission.user_id)]
         # A server's commissions move only SERVER_RESOURCES (every charge above is built from them),
         # which are the rows _lock_scope locked.
-        for resource, amount in quotas.clean_deltas(commission.deltas).items():
-            for scope in {None, commission.user_id}:
-                row = rows[(scope, resource)]
-                if amount > 0:
-                    row.pending_up -= amount
-                else:
-                    row.pending_down += amount
-                if outcome == CommissionState.ACCEPTED:
-                    row.committed += amount
-                changed[row.pk] = row
+        for row in quotas.settle_counters(locked[(commission.project_id, commission.user_id)], commission, outcome):
+            changed[row.pk] = row
     quotas._save(changed.values())
     now = timezone.now()
     for outcome in (CommissionState.ACCEPTED, CommissionState.RELEASED):
