@@ -16,7 +16,7 @@ from eventd.mastership import Mastership
 from eventd.publisher import Publisher
 from eventd.spool import Spool
 from eventd.state import PublishedState
-from tests.eventd.conftest import CLUSTER, collect, sample_versions, write_job
+from tests.eventd.conftest import CLUSTER, collect, fresh_sample, sample_versions, write_job
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -36,7 +36,7 @@ def make_daemon(tmp_path: Path, queue_dir: Path, bus_url: str, **kwargs) -> Even
         queue_dir=str(queue_dir),
         cluster=CLUSTER,
         publisher=publisher,
-        state=PublishedState(str(tmp_path / "state.sqlite3"), retention=10 * 365 * 86400),
+        state=PublishedState(str(tmp_path / "state.sqlite3")),
         host="node1.ganeti.test",
         heartbeat_interval=kwargs.pop("heartbeat_interval", 0),
         **kwargs,
@@ -70,8 +70,8 @@ def ids(messages) -> list[str]:
 
 def test_catch_up_publishes_once_and_a_restart_does_not_republish(tmp_path, queue_dir, amqp_url, amqp_bus):
     for job_id in SAMPLE_JOBS:
-        write_job(queue_dir, job_id, sample_versions(job_id)[-1].read_bytes())
-    write_job(queue_dir, 30, sample_versions(2)[5].read_bytes().replace(b'"id": 2', b'"id": 30'))  # a running job
+        write_job(queue_dir, job_id, fresh_sample(sample_versions(job_id)[-1]))
+    write_job(queue_dir, 30, fresh_sample(sample_versions(2)[5]).replace(b'"id": 2', b'"id": 30'))  # a running job
 
     daemon = make_daemon(tmp_path, queue_dir, amqp_url)
     daemon.run(once=True)
@@ -88,7 +88,7 @@ def test_catch_up_publishes_once_and_a_restart_does_not_republish(tmp_path, queu
     daemon.run(once=True)
     assert collect(amqp_bus, topology.EVENTS_QUEUE, expect=1, timeout=1.0) == []
     # ...until a job changes while eventd is down: the catch-up publishes exactly that.
-    write_job(queue_dir, 30, sample_versions(2)[-1].read_bytes().replace(b'"id": 2', b'"id": 30'))
+    write_job(queue_dir, 30, fresh_sample(sample_versions(2)[-1]).replace(b'"id": 2', b'"id": 30'))
     daemon.state.close()
     daemon = make_daemon(tmp_path, queue_dir, amqp_url)
     daemon.run(once=True)
@@ -100,7 +100,7 @@ def test_live_watch_publishes_each_status_change_in_order(tmp_path, queue_dir, a
     with Running(make_daemon(tmp_path, queue_dir, amqp_url)):
         for job_id in (2, 3):
             for path in sample_versions(job_id):
-                write_job(queue_dir, job_id, path.read_bytes())
+                write_job(queue_dir, job_id, fresh_sample(path))
                 time.sleep(0.03)
         got = collect(amqp_bus, topology.EVENTS_QUEUE, expect=8)
     statuses = ["queued", "waiting", "running", "success"]
@@ -113,7 +113,7 @@ def test_unreachable_rabbitmq_spools_and_replays_in_order(tmp_path, queue_dir, a
     with Running(daemon):
         for job_id in (3, 4, 5):
             for path in sample_versions(job_id):
-                write_job(queue_dir, job_id, path.read_bytes())
+                write_job(queue_dir, job_id, fresh_sample(path))
                 time.sleep(0.03)
             expected += [f"{CLUSTER}:{job_id}:0:{s}" for s in ("queued", "waiting", "running", "success")]
         deadline = time.monotonic() + 5
@@ -127,7 +127,7 @@ def test_unreachable_rabbitmq_spools_and_replays_in_order(tmp_path, queue_dir, a
         got = collect(amqp_bus, topology.EVENTS_QUEUE, expect=len(expected))
         # a job changing after the broker came back queues up behind the replay
         for path in sample_versions(6):
-            write_job(queue_dir, 6, path.read_bytes())
+            write_job(queue_dir, 6, fresh_sample(path))
             time.sleep(0.03)
         got += collect(amqp_bus, topology.EVENTS_QUEUE, expect=4)
     expected += [f"{CLUSTER}:6:0:{s}" for s in ("queued", "waiting", "running", "success")]
@@ -140,13 +140,13 @@ def test_broker_lost_mid_stream_keeps_order(tmp_path, queue_dir, amqp_url, amqp_
     daemon = make_daemon(tmp_path, queue_dir, amqp_url)
     with Running(daemon):
         for path in sample_versions(4)[:4]:  # queued, waiting
-            write_job(queue_dir, 4, path.read_bytes())
+            write_job(queue_dir, 4, fresh_sample(path))
             time.sleep(0.03)
         first = collect(amqp_bus, topology.EVENTS_QUEUE, expect=2)
         daemon.publisher.bus_url = closed_port_url()
         daemon.publisher._bus._conn.close()  # the broker connection drops under eventd
         for path in sample_versions(4)[4:]:  # running, success
-            write_job(queue_dir, 4, path.read_bytes())
+            write_job(queue_dir, 4, fresh_sample(path))
             time.sleep(0.03)
         deadline = time.monotonic() + 5
         while daemon.publisher.spool.depth() < 2 and time.monotonic() < deadline:
@@ -164,7 +164,7 @@ def test_publishes_only_while_master(tmp_path, queue_dir, amqp_url, amqp_bus):
     mastership = Mastership(str(ssconf), "node1.ganeti.test", interval=0.1)
     daemon = make_daemon(tmp_path, queue_dir, amqp_url, mastership=mastership)
     with Running(daemon):
-        write_job(queue_dir, 2, sample_versions(2)[0].read_bytes())
+        write_job(queue_dir, 2, fresh_sample(sample_versions(2)[0]))
         time.sleep(0.5)
         assert amqp_bus.queue_depth(topology.EVENTS_QUEUE) == 0
         (ssconf / "ssconf_master_node").write_text("node1.ganeti.test\n")  # failover to us
@@ -172,7 +172,7 @@ def test_publishes_only_while_master(tmp_path, queue_dir, amqp_url, amqp_bus):
         assert ids(got) == [f"{CLUSTER}:2:0:queued"]
         (ssconf / "ssconf_master_node").write_text("node2.ganeti.test\n")  # and away again
         time.sleep(0.4)
-        write_job(queue_dir, 2, sample_versions(2)[-1].read_bytes())
+        write_job(queue_dir, 2, fresh_sample(sample_versions(2)[-1]))
         time.sleep(0.5)
         assert amqp_bus.queue_depth(topology.EVENTS_QUEUE) == 0
 
@@ -200,6 +200,6 @@ def test_garbage_job_file_is_skipped_and_the_next_rewrite_published(tmp_path, qu
     with Running(daemon):
         (queue_dir / "job-2").write_bytes(b'{"id": 2, "ops": [{"inp')  # written in place, truncated
         time.sleep(0.3)
-        write_job(queue_dir, 2, sample_versions(2)[0].read_bytes())
+        write_job(queue_dir, 2, fresh_sample(sample_versions(2)[0]))
         got = collect(amqp_bus, topology.EVENTS_QUEUE, expect=1)
     assert ids(got) == [f"{CLUSTER}:2:0:queued"] and daemon.bad_files == 1

@@ -63,11 +63,11 @@ def test_bad_start_is_one_line_and_exit_2(tmp_path, extra, message):
 
 
 def test_once_with_rabbitmq_unreachable_spools_and_exits_0(tmp_path):
-    from tests.eventd.conftest import sample_versions, write_job
+    from tests.eventd.conftest import fresh_sample, sample_versions, write_job
 
     queue = tmp_path / "queue"
     queue.mkdir()
-    write_job(queue, 2, sample_versions(2)[-1].read_bytes())
+    write_job(queue, 2, fresh_sample(sample_versions(2)[-1]))
     env = {
         **BASE_ENV,
         "CYCLADES_DATA_DIR": str(tmp_path),
