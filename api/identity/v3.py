@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from rest_framework.response import Response
 
 from api.auth import TokenAuthentication
@@ -166,9 +165,9 @@ class Projects(AuthenticatedView):
         if "name" in params:
             wanted = params["name"]
             projects = projects.filter(name=wanted)
-            if not projects.exists() and Project.objects.filter(Q(name=wanted) | Q(id=wanted)).exists():
-                # Someone else's project: Keystone's policy refuses the lookup, and clients
-                # (OSC's `image add project <id>`) then use the value as the id.
+            if not projects.exists() and not request.auth.is_admin:
+                # Keystone refuses project listings to non-admins; clients (OSC's `image add
+                # project <id>`) then use the value as the id. Unknown and invisible alike: no probing.
                 raise Forbidden("You are not authorized to perform the requested action: identity:list_projects.")
         if "domain_id" in params:
             projects = projects.filter(domain_id=params["domain_id"])
@@ -181,9 +180,5 @@ class ProjectDetail(AuthenticatedView):
     def get(self, request, project_id: str):
         project = _visible_projects(request.auth.user).filter(id=project_id).first()
         if project is None:
-            if Project.objects.filter(id=project_id).exists():
-                # Keystone's policy answer for someone else's project; clients (OSC's
-                # `image add project`) then use the id as given.
-                raise Forbidden("You are not authorized to perform the requested action: identity:get_project.")
             raise NotFound(f"Could not find project: {project_id}.")
         return Response({"project": render.project(project)})
