@@ -86,7 +86,7 @@ class SessionRunner:
             try:
                 async with asyncio.timeout(self.config.handshake_timeout):
                     won = await authenticate(handshake)
-                    record.rfb_version = "%d.%d" % handshake.version
+                    record.rfb_version = "{}.{}".format(*handshake.version)
                     if won is None:
                         record.outcome = "forwarding already used or expired"
                         await handshake.refuse(record.outcome)
