@@ -51,9 +51,9 @@ async def _serve(config: ProxyConfig) -> None:
 
 
 def _main(argv: list[str]) -> int:
-    argparse.ArgumentParser(
-        prog="cyclades-vncauthproxy", description="VNC authentication proxy for server consoles."
-    ).parse_args(argv)
+    argparse.ArgumentParser(prog="cyclades-vncauthproxy", description="VNC authentication proxy for server consoles.").parse_args(
+        argv
+    )
     settings = conf.load()
     logs.setup(settings["LOG_FORMAT"], settings["LOG_LEVEL"])
     config = build_config(settings)

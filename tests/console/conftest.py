@@ -53,9 +53,14 @@ class RunningProxy:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="vncauthproxy", daemon=True)
         self.thread.start()
-        options = dict(
-            secret=SECRET, control_port=0, web_port=0, ports=free_port_range(), handshake_timeout=1.5, sweep_interval=0.2
-        )
+        options = {
+            "secret": SECRET,
+            "control_port": 0,
+            "web_port": 0,
+            "ports": free_port_range(),
+            "handshake_timeout": 1.5,
+            "sweep_interval": 0.2,
+        }
         options.update(overrides)
         self.config = ProxyConfig(**options)
         self.proxy = Proxy(self.config)

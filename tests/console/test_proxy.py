@@ -231,7 +231,29 @@ def test_port_range_and_pending_limit():
 
 
 # ----------------------------------------------------------------------------- WebSocket (noVNC, tempest)
-def ws_connect(port: int, *, path: str = "/websockify", cookie: str | None = None) -> tuple[socket.socket, bytes]:
+class BufferedSocket:
+    """A socket with bytes that arrived together with the HTTP response head put back in front."""
+
+    def __init__(self, sock: socket.socket, leftover: bytes) -> None:
+        self.sock, self.leftover = sock, leftover
+
+    def recv(self, n: int) -> bytes:
+        if self.leftover:
+            data, self.leftover = self.leftover[:n], self.leftover[n:]
+            return data
+        return self.sock.recv(n)
+
+    def sendall(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.sock.close()
+
+
+def ws_connect(port: int, *, path: str = "/websockify", cookie: str | None = None) -> tuple[BufferedSocket, bytes]:
     """Tempest's upgrade request (token in a cookie, binary subprotocol); returns the socket and response head."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -246,15 +268,16 @@ def ws_connect(port: int, *, path: str = "/websockify", cookie: str | None = Non
         if not chunk:
             break
         response += chunk
-    return sock, response
+    head, sep, rest = response.partition(b"\r\n\r\n")
+    return BufferedSocket(sock, rest), head + sep
 
 
-def ws_send(sock: socket.socket, data: bytes) -> None:
+def ws_send(sock: BufferedSocket, data: bytes) -> None:
     mask = os.urandom(4)
     sock.sendall(bytes([0x82, 0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
 
 
-def ws_recv(sock: socket.socket) -> bytes | None:
+def ws_recv(sock: BufferedSocket) -> bytes | None:
     header = sock.recv(2)
     if len(header) < 2:
         return None
