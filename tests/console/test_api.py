@@ -32,7 +32,9 @@ def server(member, proxy, monkeypatch):
 
     srv = ServerFactory(user=member.user_obj, project=member.project, backend=BackendFactory(), operstate=OperState.STARTED)
     monkeypatch.setattr(
-        ganeti_jobs, "console_info", lambda s: {"instance": s.ganeti_name, "kind": "vnc", "host": "127.0.0.1", "port": proxy.guest.port}
+        ganeti_jobs,
+        "console_info",
+        lambda s: {"instance": s.ganeti_name, "kind": "vnc", "host": "127.0.0.1", "port": proxy.guest.port},
     )
     return srv
 

@@ -337,3 +337,15 @@ def test_web_port_serves_the_novnc_page_and_novnc(proxy):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(f"http://127.0.0.1:{proxy.web_port}{bad}", timeout=5)
         assert err.value.code == 404
+
+
+def test_the_daemon_refuses_to_start_without_a_secret(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {"PATH": os.environ["PATH"], "CYCLADES_SECRET_KEY": "k" * 40, "CYCLADES_DATA_DIR": str(tmp_path)}
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "cyclades-vncauthproxy")], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2 and proc.stderr.strip().startswith("cyclades-vncauthproxy: error: VNCAUTHPROXY_SECRET")
