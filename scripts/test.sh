@@ -36,8 +36,14 @@ $SUDO bash conf/ganeti-sandbox/setup.sh | tail -n 2
 # real VMs with VNC consoles (QEMU/TCG) beside the fake hypervisor; idempotent, additive
 $SUDO bash conf/ganeti-sandbox/enable-kvm.sh | tail -n 1
 
+# ------------------------------------------------------------------ Ceph sandbox (the rbd image store)
+log "Ceph sandbox"
+$SUDO bash conf/ceph-sandbox/setup.sh 2>&1 | tail -n 1
+
 # ------------------------------------------------------------------ virtualenv
 scripts/venv.sh test
+# Debian's python3-rados/python3-rbd (not on PyPI) linked into the venv; idempotent
+bash conf/ceph-sandbox/venv-add-ceph-bindings.sh "$ROOT/.venv" >/dev/null
 scripts/novnc.sh
 scripts/kamaki.sh
 

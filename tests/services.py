@@ -93,3 +93,28 @@ def ganeti_problem() -> str | None:
     except Exception as exc:
         return f"{url}: {exc}"
     return None
+
+
+CEPH_CONF = os.environ.get("CYCLADES_TEST_CEPH_CONF", "/var/lib/ceph-sandbox/ceph.conf")
+CEPH_USER = os.environ.get("CYCLADES_TEST_CEPH_USER", "sandbox")
+CEPH_POOL = os.environ.get("CYCLADES_TEST_CEPH_POOL", "rbd")
+
+
+@functools.cache
+def ceph_problem() -> str | None:
+    """None if the Ceph sandbox answers through the rados/rbd bindings, else why not."""
+    try:
+        import rados
+    except ImportError:
+        return "the rados/rbd bindings are not importable (run: conf/ceph-sandbox/venv-add-ceph-bindings.sh .venv)"
+    if not os.path.exists(CEPH_CONF):
+        return f"{CEPH_CONF} missing (run: sudo conf/ceph-sandbox/setup.sh)"
+    cluster = rados.Rados(conffile=CEPH_CONF, name=f"client.{CEPH_USER}")
+    try:
+        cluster.connect(timeout=10)
+        cluster.open_ioctx(CEPH_POOL).close()
+    except Exception as exc:
+        return f"Ceph sandbox ({CEPH_CONF}, client.{CEPH_USER}, pool {CEPH_POOL}): {exc}"
+    finally:
+        cluster.shutdown()
+    return None
