@@ -563,6 +563,12 @@ SETTINGS: list[Setting] = [
         "cyclades-image+default",
         "Ganeti OS (conf/ganeti-os/cyclades-image) that deploys uploaded images onto instance disks.",
     ),
+    Setting(
+        "IMAGE_FETCH_KEY_FILE",
+        "str",
+        "/etc/cyclades/image-fetch.key",
+        "Key (shared by API nodes and Ganeti nodes) that signs one-time image fetches; ganeti-os-install creates it.",
+    ),
     Setting("IMAGE_FETCH_URL", "str", "", "Base URL a Ganeti node fetches image data from (empty: PUBLIC_URL)."),
     Setting(
         "IMAGE_FETCH_TTL", "int", 3600, "Seconds a one-time image fetch URL given to Ganeti stays valid.", validate=_positive

@@ -19,6 +19,8 @@ import pytest
 PG_URL = os.environ.get("CYCLADES_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
 AMQP_HOST = os.environ.get("CYCLADES_TEST_AMQP_HOST", "127.0.0.1:5672")
 AMQP_CREDENTIALS = os.environ.get("CYCLADES_TEST_AMQP_CREDENTIALS", "guest:guest")
+# The root namespace's side of the Ganeti sandbox's veth: how code running on the node reaches us.
+GANETI_HOST_SIDE_IP = os.environ.get("CYCLADES_TEST_GANETI_HOST_IP", "198.51.100.1")
 GANETI_ENV_FILE = os.environ.get("CYCLADES_TEST_GANETI_ENV", "/run/ganeti-sandbox/rapi.env")
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from api.image import actions, data, members, schemas, views
+from api.image import actions, data, fetch, members, schemas, views
 
 _ID = r"(?P<image_id>[^/]+)"
 
@@ -18,5 +18,6 @@ urlpatterns = [
     re_path(rf"^/v2/images/{_ID}/tags/(?P<tag>[^/]+)/?$", actions.Tag.as_view()),
     re_path(rf"^/v2/images/{_ID}/members/?$", members.MemberList.as_view()),
     re_path(rf"^/v2/images/{_ID}/members/(?P<member_id>[^/]+)/?$", members.MemberItem.as_view()),
+    re_path(r"^/fetch/(?P<grant>[A-Za-z0-9_-]+)/?$", fetch.ImageFetch.as_view()),
     re_path(r"^/v2/schemas/(?P<which>[^/]+)/?$", schemas.ImageSchema.as_view()),
 ]
