@@ -180,6 +180,11 @@ def _parse_patch(ops: Any) -> list[tuple[str, str, Any]]:
         raise InvalidInput("Request body must be a JSON array of operation objects.")
     out = []
     for op in ops:
+        if isinstance(op, dict) and "op" not in op:
+            # Glance's older v2.0 patch form: {"replace": "/name", "value": ...}
+            named = [k for k in PATCH_OPS if k in op]
+            if len(named) == 1:
+                op = {"op": named[0], "path": op[named[0]], **({"value": op["value"]} if "value" in op else {})}
         if not isinstance(op, dict) or "op" not in op or "path" not in op:
             raise InvalidInput("Operation objects must contain 'op' and 'path'.")
         name, path = op["op"], op["path"]
@@ -208,6 +213,8 @@ def update(ctx: AuthContext, image_id: object, ops: Any) -> Image:
                 if name == "remove":
                     raise PolicyError(f"Attribute '{attr}' cannot be removed.")
                 _set_core(ctx, image, attr, value)
+            elif attr in RESERVED or attr.startswith("os_glance"):
+                raise PolicyError(f"Attribute '{attr}' is reserved.")
             elif name == "remove":
                 if attr not in props:
                     raise ConflictError(f"Property {attr} does not exist.")

@@ -10,7 +10,7 @@ urlpatterns = [
     re_path(r"^/?$", views.VersionList.as_view()),
     re_path(r"^/versions/?$", views.VersionList.as_view()),
     re_path(r"^/v2/?$", views.VersionList.as_view()),
-    re_path(r"^/v2/images/?$", views.ImageList.as_view()),
+    re_path(r"^/v2/images$", views.ImageList.as_view()),  # Glance: /v2/images/ (an empty id) is 404
     re_path(rf"^/v2/images/{_ID}/?$", views.ImageItem.as_view()),
     re_path(rf"^/v2/images/{_ID}/file/?$", data.ImageFile.as_view()),
     re_path(rf"^/v2/images/{_ID}/actions/deactivate/?$", actions.Deactivate.as_view()),

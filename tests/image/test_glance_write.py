@@ -252,3 +252,16 @@ def test_byte_quota(member, monkeypatch, small_chunks):
     image = Image.objects.get(pk=second)
     assert image.status == "queued" and image.size is None
     assert sorted(p.name for p in Path(small_chunks).iterdir()) == [first]
+
+
+def test_glance_v20_patch_form_and_empty_id(member):
+    image_id = create(member)["id"]
+    ops = [{"replace": "/name", "value": "old-style"}, {"add": "/color", "value": "red"}]
+    resp = member.patch(
+        f"/image/v2/images/{image_id}", json.dumps(ops), content_type="application/openstack-images-v2.0-json-patch"
+    )
+    assert resp.status_code == 200 and resp.json()["name"] == "old-style" and resp.json()["color"] == "red"
+    reserved = [{"replace": "/os_glance_foo", "value": "x"}]
+    assert member.patch(f"/image/v2/images/{image_id}", json.dumps(reserved), content_type=PATCH).status_code == 403
+    assert member.get("/image/v2/images/").status_code == 404
+    assert member.delete("/image/v2/images/").status_code == 404
