@@ -94,6 +94,11 @@ def tempest_conf(
         log_file = tempest.log
         use_stderr = False
 
+        [oslo_concurrency]
+        # Account locks of this workspace only: the default (/tmp/tempest-lock) is shared by every
+        # run on the machine, and the same account names in other stacks hash alike.
+        lock_path = {WORKSPACE / "tempest_lock"}
+
         [auth]
         use_dynamic_credentials = False
         test_accounts_file = {accounts_file}
