@@ -18,6 +18,7 @@ urlpatterns = [
     re_path(rf"^/v2/images/{_ID}/tags/(?P<tag>[^/]+)/?$", actions.Tag.as_view()),
     re_path(rf"^/v2/images/{_ID}/members/?$", members.MemberList.as_view()),
     re_path(rf"^/v2/images/{_ID}/members/(?P<member_id>[^/]+)/?$", members.MemberItem.as_view()),
+    re_path(r"^/v2/info/import/?$", views.ImportInfo.as_view()),
     re_path(r"^/fetch/(?P<grant>[A-Za-z0-9_-]+)/?$", fetch.ImageFetch.as_view()),
     re_path(r"^/v2/schemas/(?P<which>[^/]+)/?$", schemas.ImageSchema.as_view()),
 ]

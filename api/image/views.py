@@ -85,3 +85,18 @@ class ImageItem(GlanceView):
     def delete(self, request, image_id):
         image_write.delete(request.auth, image_id)
         return Response(status=204)
+
+
+class ImportInfo(GlanceView):
+    """``GET /image/v2/info/import``: the import methods (none: data comes by ``PUT .../file``; no URL import)."""
+
+    def get(self, request):
+        return Response(
+            {
+                "import-methods": {
+                    "description": "Import methods available.",
+                    "type": "array",
+                    "value": [],
+                }
+            }
+        )

@@ -265,3 +265,7 @@ def test_glance_v20_patch_form_and_empty_id(member):
     assert member.patch(f"/image/v2/images/{image_id}", json.dumps(reserved), content_type=PATCH).status_code == 403
     assert member.get("/image/v2/images/").status_code == 404
     assert member.delete("/image/v2/images/").status_code == 404
+
+
+def test_no_import_methods(member):
+    assert member.get("/image/v2/info/import").json()["import-methods"]["value"] == []
