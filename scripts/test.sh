@@ -17,6 +17,8 @@ need=()
 command -v psql >/dev/null 2>&1 || need+=(postgresql)
 command -v rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+[[ -x /usr/bin/chromium ]] || need+=(chromium)  # the UI's browser tests (tests/ui, Playwright)
+command -v npm >/dev/null 2>&1 || need+=(npm)  # scripts/ui-build.sh
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   $SUDO apt-get update -qq
