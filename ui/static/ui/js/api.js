@@ -110,6 +110,10 @@
     $.ajax(settings).done(function (data, status, xhr) {
       deferred.resolve(data === undefined ? null : data, xhr);
     }).fail(function (xhr) {
+      if (xhr.status >= 200 && xhr.status < 300) {  // 202/204 with an empty body: not JSON, still a success
+        deferred.resolve(null, xhr);
+        return;
+      }
       var error = new ApiError(xhr.status, faultMessage(xhr, service), service, xhr.responseJSON);
       if (xhr.status === 401 && session && service !== "identity") {
         onExpired(error);

@@ -97,6 +97,16 @@ Cyc.strings = {
   "detail.gone": "This server no longer exists.",
   "detail.adminPass": "The administrator password of {name} is {password}. It is shown only once.",
 
+  // power states (Nova's numbers)
+  "power.0": "No state",
+  "power.1": "Running",
+  "power.3": "Paused",
+  "power.4": "Shut down",
+  "power.6": "Crashed",
+  "power.7": "Suspended",
+  "power.undefined": "Unknown",
+  "power.null": "Unknown",
+
   // actions
   "action.start": "Start",
   "action.stop": "Stop",
