@@ -59,6 +59,7 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "static": "/ui/static/",
         "css": assets.versioned("css/app.css"),
+        "icon": assets.versioned("img/icon.svg"),
         "scripts": [assets.versioned(name) for name in SCRIPTS],
         "config": {"identity": f"{base}/identity/v3", "region": settings.CYCLADES["REGION"]},
     }

@@ -136,6 +136,19 @@ def test_session_lives_in_this_tab_only_and_logout_revokes_the_token(page, embed
     b.shot(page, "logged-out", "form.login")
 
 
+def test_a_token_revoked_elsewhere_brings_back_the_login_with_the_reason(page, embedded):
+    user, password = demo(embedded)
+    b.login(page, embedded.url, user, password)
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('cyclades.session')).token")
+    r = requests.delete(
+        f"{embedded.url}/identity/v3/auth/tokens", headers={"X-Auth-Token": token, "X-Subject-Token": token}, timeout=10
+    )
+    assert r.status_code == 204
+    page.locator("main .info", has_text="Your session has expired").wait_for(timeout=15_000)  # at the next poll
+    page.get_by_label("Password").wait_for()
+    assert page.evaluate("sessionStorage.getItem('cyclades.session')") is None
+
+
 def test_key_pairs_images_quotas_and_a_narrow_screen(page, embedded):
     user, password = demo(embedded)
     b.login(page, embedded.url, user, password)
@@ -166,7 +179,6 @@ def test_key_pairs_images_quotas_and_a_narrow_screen(page, embedded):
     # parts whose service is not (yet) there do not appear
     nav = page.locator("#nav").inner_text()
     assert "Volumes" not in nav
-
 
 
 def test_keyboard_only_login_and_labels(page, embedded):

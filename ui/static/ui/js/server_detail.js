@@ -64,7 +64,7 @@
   function openConsole(s) {
     var tab = window.open("", "_blank");
     return api.call("compute", "POST", "/servers/" + encodeURIComponent(s.id) + "/remote-consoles",
-      {remote_console: {protocol: "vnc", type: "novnc"}}).then(function (data) {
+      {remote_console: {protocol: "vnc", type: "novnc"}}, {headers: {"OpenStack-API-Version": "compute 2.6"}}).then(function (data) {
       var url = data.remote_console.url;
       if (tab) {
         tab.opener = null;
