@@ -93,10 +93,19 @@ def assert_not_reloaded(page) -> None:
     assert page.evaluate("window.__cycladesNoReload") == "kept", "the page was reloaded"
 
 
-def create_server(page, name: str, *, network: str | None = None) -> str:
+def create_server(
+    page, name: str, *, network: str | None = None, key_name: str | None = None, user_data: str | None = None
+) -> str:
     """Walk the wizard with its defaults (first image and flavor), name the server; its id."""
     page.get_by_role("link", name="New server").first.click()
     page.locator("#wizard-next").wait_for()
+    if key_name is not None or user_data is not None:
+        while not page.get_by_label("Key pair").is_visible():
+            page.click("#wizard-next")
+        if key_name is not None:
+            page.get_by_label("Key pair").select_option(label=key_name)
+        if user_data is not None:
+            page.get_by_label("User data (cloud-init, optional)").fill(user_data)
     if network is not None:
         while not page.locator("fieldset.choices legend", has_text="Networks").is_visible():
             page.click("#wizard-next")

@@ -7,6 +7,7 @@ list follows their state through ``changes-since`` polls without the page reload
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -36,15 +37,33 @@ def test_login_error_is_shown_in_the_apis_words(page, embedded):
 
 def test_server_lifecycle_from_the_wizard_without_reloading(page, embedded):
     user, password = demo(embedded)
+    token = embedded.token(user, password, embedded.creds["demo_project"])
+    key = requests.post(
+        f"{embedded.url}/compute/v2.1/os-keypairs",
+        json={"keypair": {"name": "wizard-key"}},
+        headers={"X-Auth-Token": token},
+        timeout=10,
+    )
+    assert key.status_code == 200, key.text
+    listings: list[str] = []
+    page.on("request", lambda r: listings.append(r.url) if "/servers/detail" in r.url else None)
     b.login(page, embedded.url, user, password)
     b.shot(page, "servers-empty-or-list", "#server-count", "#nav")
     b.mark_page(page)
 
-    server_id = b.create_server(page, "ui-vm-1")
+    server_id = b.create_server(page, "ui-vm-1", key_name="wizard-key", user_data="#cloud-config\nhostname: ui-vm-1\n")
     b.shot(page, "server-detail-building", "#detail-status", ".detail-actions")
     b.wait_detail_status(page, "ACTIVE")
     b.shot(page, "server-detail-active", "#detail-status", "#action-log table")
     assert page.locator("#h-addr ~ *").first.inner_text().strip(), "no addresses shown"
+    assert "wizard-key" in page.locator("dl.facts").inner_text()
+    admin = embedded.token(embedded.creds["admin_user"], embedded.creds["admin_password"], embedded.creds["demo_project"])
+    detail = requests.get(  # user_data is an administrator's attribute
+        f"{embedded.url}/compute/v2.1/servers/{server_id}",
+        headers={"X-Auth-Token": admin, "OpenStack-API-Version": "compute 2.3"},
+        timeout=10,
+    ).json()["server"]
+    assert base64.b64decode(detail["OS-EXT-SRV-ATTR:user_data"]).decode() == "#cloud-config\nhostname: ui-vm-1\n"
 
     page.get_by_role("link", name="All servers").click()
     b.wait_row_status(page, "ui-vm-1", "ACTIVE")
@@ -68,12 +87,29 @@ def test_server_lifecycle_from_the_wizard_without_reloading(page, embedded):
     assert "When resizing, instances must change flavor." in alert.inner_text()
     b.shot(page, "server-invalid-action", "#alerts .alert")
 
+    # resize to another flavor, then confirm; rename
+    page.locator(".detail-actions [data-action='resize']").click()
+    page.locator(".dialog select").select_option(index=1)
+    page.locator(".dialog button[type=submit]").click()
+    b.wait_detail_status(page, "VERIFY_RESIZE")
+    b.action(page, "confirmResize")
+    b.wait_detail_status(page, "ACTIVE")
+    assert "m1.small" in page.locator("dl.facts").inner_text()
+    page.locator(".detail-actions [data-action='rename']").click()
+    page.locator(".dialog").get_by_label("New name").fill("ui-vm-renamed")
+    page.locator(".dialog button[type=submit]").click()
+    page.get_by_role("heading", name="Server ui-vm-renamed").wait_for()
+
     b.action(page, "delete")
     page.locator("#server-gone").wait_for(timeout=60_000)
     page.get_by_role("link", name="All servers").click()
     page.locator("#server-count").wait_for()
-    assert b.row(page, "ui-vm-1").count() == 0
+    assert b.row(page, "ui-vm-renamed").count() == 0
     b.assert_not_reloaded(page)
+    # one full listing at login, every later one asks only for changes
+    assert len(listings) > 5, listings
+    assert "changes-since" not in listings[0]
+    assert all("changes-since=" in url for url in listings[1:]), listings
 
 
 def test_a_second_projects_servers_are_not_visible(page, embedded):
