@@ -69,6 +69,14 @@ def test_server_lifecycle_from_the_wizard_without_reloading(page, embedded):
     b.wait_row_status(page, "ui-vm-1", "ACTIVE")
     b.shot(page, "servers-list-active", "#server-list table")
 
+    # the quota bars count it
+    page.get_by_role("link", name="Quotas").click()
+    servers_bar = page.locator("#quotas .bar", has=page.locator(".bar-label span", has_text=re.compile(r"^Servers$")))
+    servers_bar.wait_for()
+    assert re.match(r"^1 of \d+ used$", servers_bar.locator(".bar-text").inner_text()), servers_bar.inner_text()
+    assert servers_bar.locator("[role=meter]").get_attribute("aria-valuenow") == "1"
+    page.get_by_role("link", name="Servers").first.click()
+
     # stop and start from the details page; the state arrives through the polls
     page.locator(f"a[href='#/servers/{server_id}']").click()
     b.action(page, "stop")
