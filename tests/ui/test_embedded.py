@@ -65,6 +65,15 @@ def test_server_lifecycle_from_the_wizard_without_reloading(page, embedded):
     ).json()["server"]
     assert base64.b64decode(detail["OS-EXT-SRV-ATTR:user_data"]).decode() == "#cloud-config\nhostname: ui-vm-1\n"
 
+    # the console opens in a new tab: the noVNC page of the console proxy, connected
+    with page.context.expect_page() as opened:
+        page.locator(".detail-actions [data-action='console']").click()
+    console = opened.value
+    console.wait_for_selector("#status[data-state=connected]", timeout=30_000)
+    assert "token=" in console.url
+    b.shot(console, "server-console", "#screen canvas")
+    console.close()
+
     page.get_by_role("link", name="All servers").click()
     b.wait_row_status(page, "ui-vm-1", "ACTIVE")
     b.shot(page, "servers-list-active", "#server-list table")
