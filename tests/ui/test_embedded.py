@@ -222,6 +222,11 @@ def test_key_pairs_images_quotas_and_a_narrow_screen(page, embedded):
     assert page.locator("#upload-image").count() == 0, "upload offered although the image service takes none"
     b.shot(page, "images", "#image-list table")
 
+    page.get_by_role("link", name="Networks").click()
+    page.locator("#networks td", has_text="public").first.wait_for()
+    assert page.locator("#new-network").count() == 0, "network creation offered although the service takes none"
+    b.shot(page, "networks", "#networks table")
+
     page.get_by_role("link", name="Quotas").click()
     page.locator("#quotas .bar").first.wait_for()
     labels = page.locator("#quotas .bar-label").all_inner_texts()

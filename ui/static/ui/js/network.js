@@ -42,10 +42,15 @@
         $.each(items, function (i, n) { names[n.id] = n.name; });
         var rows = $.map(items, function (n) {
           var mine = n.project_id && n.project_id === api.session().project.id;
-          return [[n.name, n.status, n.shared ? t("common.yes") : t("common.no"), n["router:external"] ? t("common.yes") : t("common.no"),
-            writable.networks && mine ? ui.button(t("common.delete"), function () { removeNetwork(n); }, "danger small", {"aria-label": t("common.delete") + " " + n.name}) : ""]];
+          var cells = [n.name, n.status, n.shared ? t("common.yes") : t("common.no"), n["router:external"] ? t("common.yes") : t("common.no")];
+          if (writable.networks) {
+            cells.push(mine ? ui.button(t("common.delete"), function () { removeNetwork(n); }, "danger small", {"aria-label": t("common.delete") + " " + n.name}) : "");
+          }
+          return [cells];
         });
-        var content = [rows.length ? ui.table(t("networks.title"), [t("common.name"), t("common.status"), t("networks.shared"), t("networks.external"), t("common.actions")], rows) : ui.el("p", {text: t("common.empty")})];
+        var headers = [t("common.name"), t("common.status"), t("networks.shared"), t("networks.external")];
+        if (writable.networks) { headers.push(t("common.actions")); }
+        var content = [rows.length ? ui.table(t("networks.title"), headers, rows) : ui.el("p", {text: t("common.empty")})];
         if (writable.networks) { content.unshift(ui.button(t("networks.new"), createNetwork, "primary", {id: "new-network"})); }
         fill(nets, content);
       }).fail(hideOn404(nets));
