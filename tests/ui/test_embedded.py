@@ -239,7 +239,7 @@ def test_key_pairs_images_quotas_and_a_narrow_screen(page, embedded):
     assert "Volumes" not in nav
 
 
-def test_keyboard_only_login_and_labels(page, embedded):
+def test_keyboard_only_login_wizard_and_delete(page, embedded):
     user, password = demo(embedded)
     page.goto(embedded.url)
     page.get_by_label("User name").wait_for()
@@ -249,11 +249,36 @@ def test_keyboard_only_login_and_labels(page, embedded):
     page.keyboard.type(password)
     page.keyboard.press("Enter")
     page.locator("#server-count").wait_for()
-    unlabelled = page.evaluate(
+
+    # the wizard by keyboard: Enter moves on a step, Enter in the name creates the server
+    page.focus("#new-server")
+    page.keyboard.press("Enter")
+    page.locator("#wizard-step").wait_for()
+    while not page.locator("#wizard-create").is_visible():
+        assert unlabelled(page) == 0
+        page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.name") == "name"
+    page.keyboard.type("ui-keyboard")
+    page.keyboard.press("Enter")
+    b.wait_detail_status(page, "ACTIVE")
+
+    # delete by keyboard: the dialog takes focus, Escape cancels, Enter confirms
+    page.focus(".detail-actions [data-action='delete']")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.closest('.dialog') !== null")
+    page.keyboard.press("Escape")
+    assert page.locator(".dialog").count() == 0
+    assert page.evaluate("document.activeElement.dataset.action") == "delete"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    page.locator("#server-gone").wait_for(timeout=60_000)
+
+
+def unlabelled(page) -> int:
+    return page.evaluate(
         """() => [...document.querySelectorAll('input, select, textarea')]
              .filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).length"""
     )
-    assert unlabelled == 0
 
 
 def test_page_load_and_first_list_render_under_a_second(page, embedded):
