@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import struct
+import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,14 @@ def login(page, url: str, username: str, password: str, project: str | None = No
         page.get_by_label("Project").select_option(label=project)
         page.get_by_role("button", name="Continue").click()
     page.locator("#server-count").wait_for(timeout=20_000)
+
+
+def wait_true(page, expression: str, timeout: float = 10) -> None:
+    """Poll ``expression`` with evaluate (wait_for_function evals a string, which the page's CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"{expression} still false after {timeout} s"
+        page.wait_for_timeout(50)
 
 
 def mark_page(page) -> None:

@@ -288,7 +288,7 @@ def test_page_load_and_first_list_render_under_a_second(page, embedded):
     for _ in range(3):
         page.reload()
         page.locator("#server-count").wait_for()
-        page.wait_for_function("performance.getEntriesByName('cyclades:servers-rendered').length > 0")
+        b.wait_true(page, "performance.getEntriesByName('cyclades:servers-rendered').length > 0")
         timings.append(
             page.evaluate(
                 """() => ({dcl: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd,
