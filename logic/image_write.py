@@ -18,10 +18,10 @@ from django.db import IntegrityError, transaction
 from logic import images as registry
 from logic import quotas
 from logic.enums import QuotaResource
-from logic.errors import ConflictError, InvalidInput, PolicyError
+from logic.errors import ConflictError, InvalidInput, NotFoundError, PolicyError
 from logic.identity import AuthContext
 from logic.image_stores import StoreInUse, get_store
-from logic.models import Image
+from logic.models import Image, Project
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,13 @@ def _int(field: str, value: Any) -> int:
     return value
 
 
+class TooManyTags(InvalidInput):
+    """More tags than an image may have."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"Maximum number of tags ({limit}) exceeded.")
+
+
 def _tags(value: Any) -> list[str]:
     if not isinstance(value, list) or any(not isinstance(t, str) or not t or len(t) > 255 for t in value):
         raise InvalidInput("Invalid tags: a list of strings of 1-255 characters is required.")
@@ -59,11 +66,6 @@ def _tags(value: Any) -> list[str]:
     if len(tags) > MAX_TAGS:
         raise TooManyTags(MAX_TAGS)
     return tags
-
-
-class TooManyTags(InvalidInput):
-    def __init__(self, limit: int):
-        super().__init__(f"Maximum number of tags ({limit}) exceeded.")
 
 
 def _set_core(ctx: AuthContext, image: Image, field: str, value: Any) -> None:
@@ -89,7 +91,7 @@ def _set_core(ctx: AuthContext, image: Image, field: str, value: Any) -> None:
         allowed = DISK_FORMATS if field == "disk_format" else CONTAINER_FORMATS
         if value is not None and value not in allowed:
             raise InvalidInput(f"Invalid value for {field}: {value!r}. It must be one of {', '.join(allowed)}.")
-        if image.status not in ("queued",) and image.pk and not image._state.adding and getattr(image, field) != value:
+        if not image._state.adding and image.status != "queued" and getattr(image, field) != value:
             raise PolicyError(f"Attribute {field} can be only replaced for a queued image.")
         setattr(image, field, value)
     elif field in ("min_disk", "min_ram"):
@@ -139,8 +141,6 @@ def create(ctx: AuthContext, body: Mapping[str, Any]) -> Image:
             if value not in (None, str(ctx.project.pk)) and not ctx.is_admin:
                 raise PolicyError("You are not permitted to create images owned by another project.")
             if value is not None and value != str(ctx.project.pk):
-                from logic.models import Project
-
                 owner = Project.objects.filter(pk=value).first()
                 if owner is None:
                     raise InvalidInput(f"Invalid owner {value!r}: no such project.")
@@ -288,8 +288,6 @@ def remove_tag(ctx: AuthContext, image_id: object, tag: str) -> None:
     with transaction.atomic():
         image = Image.objects.select_for_update().get(pk=registry.owned(ctx, image_id).pk)
         if tag not in (image.tags or []):
-            from logic.errors import NotFoundError
-
             raise NotFoundError(f"Tag {tag} not found.")
         image.tags = [t for t in image.tags if t != tag]
         image.save(update_fields=["tags", "updated_at"])
