@@ -294,6 +294,12 @@ SETTINGS: list[Setting] = [
         "qemu",
         "Domain type of servers on qemu:// libvirt hosts: qemu (TCG) or kvm.",
     ),
+    Setting(
+        "LIBVIRT_NETWORK",
+        "str",
+        "default",
+        "libvirt network of a server's NIC on a libvirt host when its API network has no link (bridge).",
+    ),
     # -- quotas (defaults of every project; per-project overrides: cyclades-manage quota-set, os-quota-sets API)
     Setting(
         "QUOTA_ENABLED",

@@ -162,3 +162,12 @@ def test_ganeti_servers_still_use_the_ganeti_job_module(db):
     assert driver_for(ServerFactory(backend=None)) is ganeti_jobs
     with pytest.raises(AttributeError):
         drivers.dispatch.no_such_operation  # noqa: B018
+
+
+def test_refresh_stats_counts_running_domains(member, flavor, image, lv_backend, test_host, dispatch_all):
+    from logic import backends
+
+    create(member, flavor, image)
+    dispatch_all()
+    refreshed = backends.refresh_stats(Backend.objects.get(pk=lv_backend.pk))
+    assert (refreshed.mem_free, refreshed.cpu_free) == (3072 - 128, 16 - 1)

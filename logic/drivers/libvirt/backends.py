@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import libvirt
+from django.db import transaction
 from django.utils import timezone
 
 from logic.backends import BackendCheckFailed
@@ -71,3 +72,18 @@ def add_libvirt_backend(*, uri: str, name: str | None = None, drained: bool = Fa
     )
     log.info("libvirt backend %s added (%s; templates checked: %s)", name, uri, ", ".join(p.name for p in checked))
     return backend
+
+
+def refresh_libvirt_stats(backend: Backend) -> Backend:
+    """Re-read the host's capacity into the backend row (``backend-refresh-stats``)."""
+    try:
+        facts = capacity(connection(backend.libvirt_uri))
+    except (LibvirtUnavailable, libvirt.libvirtError) as exc:
+        raise BackendCheckFailed(f"libvirt host {backend.libvirt_uri}: {exc}") from exc
+    with transaction.atomic():
+        locked = Backend.objects.select_for_update().get(pk=backend.pk)
+        for key, value in facts.items():
+            setattr(locked, key, value)
+        locked.stats_updated_at = timezone.now()
+        locked.save()
+    return locked

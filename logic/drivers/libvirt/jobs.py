@@ -139,7 +139,10 @@ def create_server(server: Server, *, nics: list[dict]) -> int:
 
 
 def start_server(server: Server) -> int:
-    return _run(server, OpCode.INSTANCE_STARTUP, "startup", lambda conn: _domain(conn, server).create() and None)
+    def work(conn):
+        _domain(conn, server).create()
+
+    return _run(server, OpCode.INSTANCE_STARTUP, "startup", work)
 
 
 def stop_server(server: Server, timeout: int | None = None) -> int:
