@@ -171,3 +171,28 @@ def test_refresh_stats_counts_running_domains(member, flavor, image, lv_backend,
     dispatch_all()
     refreshed = backends.refresh_stats(Backend.objects.get(pk=lv_backend.pk))
     assert (refreshed.mem_free, refreshed.cpu_free) == (3072 - 128, 16 - 1)
+
+
+def test_resize_rewrites_the_domain_and_waits_for_confirmation(member, flavor, image, lv_backend, test_host, dispatch_all):
+    bigger = FlavorFactory(name="lv.small", vcpus=2, ram=256, disk=0, disk_template="diskless")
+    server_id = create(member, flavor, image)
+    dispatch_all()
+    name = Server.objects.get(pk=server_id).ganeti_name
+    action(member, server_id, {"resize": {"flavorRef": str(bigger.pk)}})
+    dispatch_all()
+    assert status(member, server_id) == "VERIFY_RESIZE"
+    inactive = test_host.lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert "<memory unit='KiB'>262144</memory>" in inactive and ">2</vcpu>" in inactive
+    resp = member.post(f"/compute/v2.1/servers/{server_id}/action", {"confirmResize": None}, format="json")
+    assert resp.status_code == 204, resp.content
+    assert status(member, server_id) == "ACTIVE"
+    assert member.get(f"/compute/v2.1/servers/{server_id}").json()["server"]["flavor"]["id"] == str(bigger.pk)
+
+
+def test_nics_of_the_default_network_are_reported_with_libvirt_macs(member, flavor, image, lv_backend, test_host, dispatch_all):
+    server_id = create(member, flavor, image)
+    dispatch_all()
+    dumpxml = test_host.lookupByName(Server.objects.get(pk=server_id).ganeti_name).XMLDesc(0)
+    macs = [n.mac for n in Server.objects.get(pk=server_id).nics.all()]
+    assert len(macs) == dumpxml.count("<interface ") == 1  # "auto": one NIC
+    assert f"<mac address='{macs[0]}'/>" in dumpxml
