@@ -21,7 +21,7 @@ from lxml import etree
 from cyclades.logs import request_id_var
 from logic.drivers.libvirt import messages, templates
 from logic.drivers.libvirt import nics as nic_xml
-from logic.drivers.libvirt.connections import connection
+from logic.drivers.libvirt.connections import LibvirtUnavailable, connection
 from logic.drivers.libvirt.jobs_errors import NotSupported
 from logic.enums import JobStatus, OpCode
 from logic.errors import InvalidInput
@@ -233,12 +233,27 @@ def remove_nic(server: Server, index: int) -> int:
 
 
 def console_info(server: Server) -> dict[str, Any]:
-    """The domain's VNC endpoint (``kind``, ``host``, ``port``) as :func:`logic.ganeti_jobs.console_info` answers."""
+    """The domain's VNC endpoint (``kind``, ``host``, ``port``) as :func:`logic.ganeti_jobs.console_info` answers.
+
+    ``host``/``port`` are None when there is none to reach (no VNC graphics, no port
+    assigned, the host unreachable): the console service then says it is unavailable.
+    """
     backend = _backend(server)
-    conn = connection(backend.libvirt_uri)
-    root = etree.fromstring(_domain(conn, server).XMLDesc(0))
+    try:
+        conn = connection(backend.libvirt_uri)
+        root = etree.fromstring(_domain(conn, server).XMLDesc(0))
+        hostname = conn.getHostname()
+    except (LibvirtUnavailable, libvirt.libvirtError) as exc:
+        log.warning("console of %s: %s", server.ganeti_name, exc)
+        return {"instance": server.ganeti_name, "kind": "vnc", "host": None, "port": None}
     graphics = root.find("devices/graphics[@type='vnc']")
     port = int(graphics.get("port", "-1")) if graphics is not None else -1
     if port <= 0:
-        raise InvalidInput(f"server {server.id} has no VNC console (is it running?)")
-    return {"instance": server.ganeti_name, "kind": "vnc", "host": graphics.get("listen") or conn.getHostname(), "port": port}
+        return {"instance": server.ganeti_name, "kind": "vnc" if graphics is not None else None, "host": None, "port": None}
+    listen = graphics.get("listen")
+    return {
+        "instance": server.ganeti_name,
+        "kind": "vnc",
+        "host": listen if listen not in (None, "0.0.0.0") else hostname,
+        "port": port,
+    }
