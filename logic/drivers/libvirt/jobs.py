@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import libvirt
@@ -70,8 +71,20 @@ def domain_xml(server: Server, flavor: Flavor | None = None, nics: list[dict] | 
     return etree.tostring(root, encoding="unicode")
 
 
-def _run(server: Server, operation: str, what: str, work, *, job_fields: dict | None = None) -> int:
-    """Take a job id, do ``work(conn)`` (its return: extra message fields), publish the job's outcome."""
+def _run(
+    server: Server,
+    operation: str,
+    what: str,
+    work: Callable[[libvirt.virConnect], dict | None],
+    *,
+    job_fields: dict | None = None,
+) -> int:
+    """Take a job id, do ``work(conn)`` (its return: extra message fields), publish the job's outcome.
+
+    The bus must be reachable: a message that cannot be published raises (there is no
+    spool yet), so the API records the operation as failed although libvirt did it; the
+    lifecycle events then bring the server's state back in line.
+    """
     backend = _backend(server)
     conn = connection(backend.libvirt_uri)  # unreachable: raises, nothing submitted
     job_id = messages.next_job_id(backend)
