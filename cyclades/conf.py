@@ -280,6 +280,26 @@ SETTINGS: list[Setting] = [
         "Seconds Ganeti waits for a guest to shut down cleanly before forcing it off (stop, soft reboot, delete).",
         validate=_positive,
     ),
+    # -- libvirt backends (logic.drivers.libvirt)
+    Setting(
+        "LIBVIRT_TEMPLATE_DIR",
+        "str",
+        "",
+        "Directory of the operator's domain XML templates (domain.xml, flavor-<flavor>.xml, backend-<backend>.xml), "
+        "looked up before the built-in ones; checked at backend-add.",
+    ),
+    Setting(
+        "LIBVIRT_DOMAIN_TYPE",
+        "str",
+        "qemu",
+        "Domain type of servers on qemu:// libvirt hosts: qemu (TCG) or kvm.",
+    ),
+    Setting(
+        "LIBVIRT_NETWORK",
+        "str",
+        "default",
+        "libvirt network of a server's NIC on a libvirt host when its API network has no link (bridge).",
+    ),
     # -- quotas (defaults of every project; per-project overrides: cyclades-manage quota-set, os-quota-sets API)
     Setting(
         "QUOTA_ENABLED",

@@ -21,6 +21,8 @@ command -v faketime >/dev/null 2>&1 || need+=(faketime)  # the date guard below
 # the console and UI tests (tests/ui): Debian's chromium (driven by Playwright); npm for noVNC and jQuery
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# libvirt-python (requirements.txt) builds against libvirt-dev; the libvirt tests use its test:///default driver
+pkg-config --exists libvirt 2>/dev/null || need+=(libvirt-dev pkg-config gcc)
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   $SUDO apt-get update -qq
