@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -88,7 +88,7 @@ def parse_period(start: object, end: object, *, now: datetime | None = None) -> 
                 raise InvalidInput(f"Invalid {what} {value!r}: expected an ISO 8601 date or time (2024-01-31T00:00:00).")
         else:
             raise InvalidInput(f"Invalid {what}: expected an ISO 8601 date or time.")
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.UTC)
+        return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
 
     now = now or timezone.now()
     begin = one(start, "start") if start not in (None, "") else now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -112,15 +112,26 @@ def _records(start: datetime, end: datetime, projects: Iterable[str] | None) -> 
 
 
 def compute(
-    start: datetime, end: datetime, *, projects: Iterable[str] | None = None, now: datetime | None = None
+    start: datetime,
+    end: datetime,
+    *,
+    projects: Iterable[str] | None = None,
+    now: datetime | None = None,
+    progress: Callable[[int], Callable[[], None]] | None = None,
 ) -> list[ProjectUsage]:
-    """Usage of every server with history in the period, grouped by project (sorted by project id, server id)."""
+    """Usage of every server with history in the period, grouped by project (sorted by project id, server id).
+
+    ``progress(total)`` (a progress bar, for commands) returns what to call after each server.
+    """
     stop = min(end, now or timezone.now())
     records = _records(start, end, projects)
     ids = sorted({r.server_id for r in records})
     servers = {s.pk: s for s in Server.objects.filter(pk__in=ids).select_related("flavor")}
+    step = progress(len(ids)) if progress else None
     usages: dict[int, ServerUsage] = {}
     for server_id, entries in _by_server(records):
+        if step:
+            step()
         server = servers.get(server_id)
         if server is None:
             continue

@@ -32,7 +32,17 @@ def gnt_node_list() -> dict[str, dict]:
     for line in out.strip().splitlines():
         name, role, group, *numbers = line.split("|")
         mtotal, mfree, dtotal, dfree, ctotal, pinst, sinst = (int(float(n)) for n in numbers)
-        rows[name] = dict(role=role, group=group, mtotal=mtotal, mfree=mfree, dtotal=dtotal, dfree=dfree, ctotal=ctotal, pinst=pinst, sinst=sinst)
+        rows[name] = {
+            "role": role,
+            "group": group,
+            "mtotal": mtotal,
+            "mfree": mfree,
+            "dtotal": dtotal,
+            "dfree": dfree,
+            "ctotal": ctotal,
+            "pinst": pinst,
+            "sinst": sinst,
+        }
     return rows
 
 
