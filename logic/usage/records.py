@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from logic.enums import OperState
 from logic.errors import InvalidInput
-from logic.models import Server, ServerStateRecord
+from logic.models import Flavor, Server, ServerStateRecord
 
 RUNNING = {OperState.STARTED}
 HAS_DISK = {OperState.STARTED, OperState.STOPPED}
@@ -126,7 +126,8 @@ def compute(
     stop = min(end, now or timezone.now())
     records = _records(start, end, projects)
     ids = sorted({r.server_id for r in records})
-    servers = {s.pk: s for s in Server.objects.filter(pk__in=ids).select_related("flavor")}
+    servers = Server.objects.in_bulk(ids)
+    flavors = dict(Flavor.objects.filter(pk__in={r.flavor_id for r in records}).values_list("pk", "name"))
     step = progress(len(ids)) if progress else None
     usages: dict[int, ServerUsage] = {}
     for server_id, entries in _by_server(records):
@@ -135,7 +136,7 @@ def compute(
         server = servers.get(server_id)
         if server is None:
             continue
-        usage = _server_usage(server, entries, start, stop)
+        usage = _server_usage(server, entries, start, stop, flavors)
         if usage.existing_hours > 0 or usage.running_hours > 0:
             usages[server_id] = usage
     projects_out: dict[str, ProjectUsage] = {}
@@ -155,14 +156,16 @@ def _by_server(records: list[ServerStateRecord]) -> Iterator[tuple[int, list[Ser
         yield current[0].server_id, current
 
 
-def _server_usage(server: Server, entries: list[ServerStateRecord], start: datetime, stop: datetime) -> ServerUsage:
+def _server_usage(
+    server: Server, entries: list[ServerStateRecord], start: datetime, stop: datetime, flavors: dict[int, str]
+) -> ServerUsage:
     last = entries[-1]
     usage = ServerUsage(
         server_id=server.pk,
         name=server.name,
         project_id=server.project_id,
         user_id=server.user_id,
-        flavor=server.flavor.name,
+        flavor=flavors.get(last.flavor_id, ""),
         vcpus=last.vcpus,
         ram=last.ram,
         disk=last.disk,

@@ -69,11 +69,11 @@ def test_the_pipeline_writes_the_state_history(history, base):
 
 
 def test_usage_matches_the_hand_computed_case(history, base, member):
-    server, *_ = history
+    server, _, big = history
     [project] = records.compute(base, base + 10 * H)
     assert project.project_id == member.project.pk
     [usage] = project.servers
-    assert usage.server_id == server.pk
+    assert usage.server_id == server.pk and usage.flavor == big.name
     assert usage.running_hours == pytest.approx(7)
     assert usage.vcpu_hours == pytest.approx(10)
     assert usage.ram_mib_hours == pytest.approx(2560)
@@ -147,3 +147,24 @@ def test_progress_bar_runs_for_large_walks(monkeypatch, capsys):
     with _progress.progress_bar("walking", enabled=False) as start:
         start(1000)()
     assert capsys.readouterr().out == ""
+
+
+def test_nova_simple_tenant_usage_shapes_and_policy(history, base, member, admin, other):
+    server, _, big = history
+    mv = {"HTTP_X_OPENSTACK_NOVA_API_VERSION": "2.1"}
+    query = {"start": base.replace(tzinfo=None).isoformat(), "end": (base + 10 * H).replace(tzinfo=None).isoformat()}
+    shown = member.get(f"/compute/v2.1/os-simple-tenant-usage/{member.project.pk}", query, **mv).json()["tenant_usage"]
+    assert shown["total_vcpus_usage"] == pytest.approx(10) and shown["total_hours"] == pytest.approx(8)
+    [item] = shown["server_usages"]
+    assert item["instance_id"] == str(server.pk) and item["state"] == "terminated" and item["flavor"] == big.name
+    assert item["uptime"] == 8 * 3600
+    assert member.get("/compute/v2.1/os-simple-tenant-usage", query, **mv).status_code == 403
+    assert other.get(f"/compute/v2.1/os-simple-tenant-usage/{member.project.pk}", query, **mv).status_code == 403
+    listed = admin.get("/compute/v2.1/os-simple-tenant-usage", query, **mv).json()["tenant_usages"]
+    assert [u["tenant_id"] for u in listed] == [member.project.pk] and "server_usages" not in listed[0]
+    detailed = admin.get("/compute/v2.1/os-simple-tenant-usage", {**query, "detailed": "1"}, **mv).json()
+    assert len(detailed["tenant_usages"][0]["server_usages"]) == 1
+    empty = admin.get(f"/compute/v2.1/os-simple-tenant-usage/{other.project.pk}", query, **mv).json()
+    assert empty == {"tenant_usage": {}}
+    bad = member.get(f"/compute/v2.1/os-simple-tenant-usage/{member.project.pk}", {"start": "x"}, **mv)
+    assert bad.status_code == 400 and "Invalid start" in bad.json()["badRequest"]["message"]
