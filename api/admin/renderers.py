@@ -33,3 +33,18 @@ class MessagePackRenderer(BaseRenderer):
         if data is None:
             return b""
         return msgpack.packb(data, default=_default, use_bin_type=True, datetime=False)
+
+
+class YAMLRenderer(BaseRenderer):
+    """YAML (``Accept: application/yaml`` or ``?format=yaml``): what Puppet's ENC reads."""
+
+    media_type = "application/yaml"
+    format = "yaml"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        import yaml
+
+        if data is None:
+            return b""
+        return yaml.safe_dump(data, default_flow_style=False, sort_keys=True).encode()

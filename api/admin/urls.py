@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import APIRootView, DefaultRouter
 
-from api.admin import nodes, usage, views
+from api.admin import enc, nodes, usage, views
 from api.admin.base import AdminMixin
 
 
@@ -29,5 +29,6 @@ urlpatterns = [
     path(NODE, nodes.NodeViewSet.as_view({"get": "retrieve"}), name="admin-node-item"),
     path(f"{NODE}/role", nodes.NodeViewSet.as_view({"post": "role"}), name="admin-node-role"),
     path(f"{NODE}/tags", nodes.NodeViewSet.as_view({"put": "tags"}), name="admin-node-tags"),
+    path("enc/<str:node>", enc.ENCViewSet.as_view({"get": "retrieve"}), name="admin-enc"),
     *router.urls,
 ]
