@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
+import time
 import uuid
 
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import servers_api as common  # noqa: E402  (the database, gunicorn and timing helpers)
+import servers_api as common  # the database, gunicorn and timing helpers
 
 
 def populate_admin(count: int) -> str:
@@ -33,7 +35,9 @@ def populate_admin(count: int) -> str:
     admin = User.objects.create_user(f"admin{tag}", "secret", is_admin=True)
     projects = [Project.objects.create(name=f"p{i}{tag}") for i in range(3)]
     owner = User.objects.create_user(f"owner{tag}", "secret")
-    backends = [Backend.objects.create(name=f"c{i}{tag}", rapi_host="x", rapi_user="u", rapi_password_encrypted="x") for i in range(2)]
+    backends = [
+        Backend.objects.create(name=f"c{i}{tag}", rapi_host="x", rapi_user="u", rapi_password_encrypted="x") for i in range(2)
+    ]
     flavor = Flavor.objects.create(name=f"f{tag}", vcpus=1, ram=128, disk=1)
     servers = Server.objects.bulk_create(
         Server(
@@ -49,6 +53,22 @@ def populate_admin(count: int) -> str:
     ServerSuspension.objects.bulk_create(ServerSuspension(server=s, reason="bench", suspended_by=admin.pk) for s in servers[::50])
     token, _ = identity.issue_token(admin, projects[0])
     return token
+
+
+def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
+    """One sync worker, with a timeout long enough for a 10,000-row page on a loaded machine."""
+    cmd = [os.path.join(common.HERE, ".venv/bin/gunicorn"), "-w", "1", "-t", "120", "-b", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(
+        [*cmd, "--log-level", "warning", "cyclades.wsgi:application"], cwd=common.HERE, env={**os.environ, **env}
+    )
+    for _ in range(300):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            return proc
+        except requests.RequestException:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
 
 
 def main() -> None:
@@ -70,7 +90,7 @@ def main() -> None:
         token = populate_admin(args.servers)
         per[str(args.servers)] = common.queries_per_request(token, {"json": "/admin/v1/servers?limit=10000"})
         port = common.free_port()
-        proc = common.start_gunicorn(env, port, workers=1)
+        proc = start_gunicorn(env, port)
         base = f"http://127.0.0.1:{port}/admin/v1"
         json_session, msgpack_session = requests.Session(), requests.Session()
         json_session.headers.update({"X-Auth-Token": token, "Accept": "application/json"})
@@ -87,7 +107,9 @@ def main() -> None:
         print(f"{'endpoint':<52} {'p50 ms':>9} {'p95 ms':>9} {'bytes':>10}")
         for label, r in results.items():
             print(f"{label:<52} {r['p50_ms']:9.1f} {r['p95_ms']:9.1f} {r['bytes']:10d}")
-        print(f"SQL queries per request, 10 servers -> {args.servers} servers: {per['10']['json']} -> {per[str(args.servers)]['json']}")
+        print(
+            f"SQL queries per request, 10 servers -> {args.servers} servers: {per['10']['json']} -> {per[str(args.servers)]['json']}"
+        )
     finally:
         if proc is not None:
             proc.terminate()

@@ -168,9 +168,7 @@ def set_role(backend: Backend, name: str, role: object, *, reason: str | None = 
         raise InvalidInput(f"Invalid role {role!r}: it must be one of {', '.join(SETTABLE_ROLES)}.")
     with backends.client_for(backend) as client:
         try:
-            return int(
-                client._submit("PUT", f"/2/nodes/{name}/role", body=SETTABLE_ROLES[role], query=[("force", 1)], reason=reason)
-            )
+            return client.set_node_role(name, SETTABLE_ROLES[role], reason=reason)
         except RapiNotFound as exc:
             raise NodeNotFound(f"Backend {backend.name} has no node {name!r}.") from exc
 
