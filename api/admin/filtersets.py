@@ -7,7 +7,7 @@ from django.db.models import Q
 
 from logic.admin import nodes
 from logic.enums import OperState
-from logic.events import server_id_for
+from logic.event_messages import server_id_for
 from logic.models import Backend, Flavor, Project, Server, User
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bus import Message, topology
 from dispatcher.batch import handle_batch
-from logic.events import timestamp_pair
+from logic.event_messages import timestamp_pair
 
 CLUSTER = "cluster.ganeti.test"
 
