@@ -174,3 +174,22 @@ def test_admin_api_is_in_the_openapi_schema(client):
     paths = client.get("/api/openapi.json").json()["paths"]
     for path in ("/admin/v1/servers", "/admin/v1/servers/{id}/suspend", "/admin/v1/nodes", "/admin/v1/usage"):
         assert any(p.rstrip("/") == path for p in paths), path
+
+
+def test_the_hand_written_server_row_matches_the_declared_fields(admin, member):
+    from rest_framework import serializers
+
+    from api.admin.serializers import ServerSerializer
+
+    server = ServerFactory(project=member.project, user=member.user_obj, backend=BackendFactory(), launched_at=timezone_now())
+    ServerSuspension.objects.create(server=server, reason="abuse", suspended_by="a")
+    row = ServerSerializer(server).data
+    generic = serializers.ModelSerializer.to_representation(ServerSerializer(), server)
+    assert row == dict(generic)
+    assert list(row) == ServerSerializer.Meta.fields
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()
