@@ -8,14 +8,18 @@ from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.admin import filtersets
+from api.admin import filtersets, server_rows
 from api.admin import serializers as s
 from api.admin.base import AdminViewSet
 from api.faults import BadRequest
 from logic import backends as backend_rules
 from logic import quotas
-from logic.admin import suspension
+from logic.admin import moves, suspension
 from logic.models import Backend, Flavor, Membership, Project, Server, User
+
+
+def _reason(request) -> str:
+    return f"cyclades admin {request.auth.user.pk}"
 
 
 def _valid(serializer_class, data) -> dict:
@@ -32,6 +36,12 @@ class ServerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewS
     serializer_class = s.ServerSerializer
     filterset_class = filtersets.ServerFilterSet
 
+    @extend_schema(responses=s.ServerSerializer(many=True))
+    def list(self, request, *args, **kwargs):
+        """Pages of plain rows (:mod:`api.admin.server_rows`): the serializer's shape without model instances."""
+        page = self.paginate_queryset(server_rows.rows(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response([server_rows.render(values) for values in page])
+
     @extend_schema(request=s.SuspendSerializer, responses=s.ServerSerializer)
     @action(detail=True, methods=["post"])
     def suspend(self, request, pk=None):
@@ -46,6 +56,23 @@ class ServerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewS
     def unsuspend(self, request, pk=None):
         suspension.unsuspend(request.auth, self.get_object().pk)
         return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(request=s.MoveSerializer, responses={202: dict})
+    @action(detail=True, methods=["post"])
+    def migrate(self, request, pk=None):
+        """Live-migrate the instance (a Ganeti job; its events update the server)."""
+        body = request.data if isinstance(request.data, dict) else {}
+        job = moves.migrate(
+            self.get_object(), live=body.get("live", True), target_node=body.get("target_node"), reason=_reason(request)
+        )
+        return Response({"job_id": job}, status=202)
+
+    @extend_schema(request=s.MoveSerializer, responses={202: dict})
+    @action(detail=True, methods=["post"])
+    def failover(self, request, pk=None):
+        body = request.data if isinstance(request.data, dict) else {}
+        job = moves.failover(self.get_object(), target_node=body.get("target_node"), reason=_reason(request))
+        return Response({"job_id": job}, status=202)
 
 
 class BackendViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSet):

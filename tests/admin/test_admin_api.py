@@ -187,6 +187,8 @@ def test_the_hand_written_server_row_matches_the_declared_fields(admin, member):
     generic = serializers.ModelSerializer.to_representation(ServerSerializer(), server)
     assert row == dict(generic)
     assert list(row) == ServerSerializer.Meta.fields
+    listed = admin.get(f"{ADMIN}/servers?suspended=true").json()["results"]
+    assert listed == [admin.get(f"{ADMIN}/servers/{server.pk}").json()]
 
 
 def timezone_now():
