@@ -2,7 +2,8 @@
 
 An admin suspends a running server: a real Ganeti shutdown job stops it and its events
 reach the database; the owner's start is then a 409 that says why; after unsuspend the
-owner starts it again. The state history the events wrote feeds the usage records.
+owner starts it again. A migrate request becomes a Ganeti job whose events reach the server
+row. The state history the events wrote feeds the usage records.
 """
 
 from __future__ import annotations
@@ -57,6 +58,19 @@ def test_suspend_stops_the_vm_and_blocks_the_owners_start(core_loop, loop_client
         started = demo.post(f"/compute/v2.1/servers/{server_id}/action", {"os-start": None})
         assert started.status_code == 202, started.text
         demo.wait_status(server_id, "ACTIVE")
+
+        # a migrate request is a Ganeti job whose events reach the server row (one node: Ganeti refuses it)
+        moved = admin.post(f"/admin/v1/servers/{server_id}/migrate", {"live": True})
+        assert moved.status_code == 202, moved.text
+        job_id = moved.json()["job_id"]
+
+        def migrate_reported(resp) -> bool:
+            row = admin.get(f"/admin/v1/servers/{server_id}").json()
+            return row["backend_job_id"] == job_id and row["backend_jobstatus"] in ("success", "error")
+
+        demo.wait_for(server_id, migrate_reported, "migrate job reported", timeout=120)
+        row = admin.get(f"/admin/v1/servers/{server_id}").json()
+        assert row["backend_opcode"] == "OP_INSTANCE_MIGRATE" and row["status"] == "ACTIVE"
 
         usage = admin.get("/admin/v1/usage").json()["projects"]
         mine = [s for p in usage for s in p["servers"] if s["server_id"] == int(server_id)]
