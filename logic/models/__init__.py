@@ -5,6 +5,7 @@ from logic.models.events import ClusterHeartbeat
 from logic.models.identity import Domain, LoginThrottle, Membership, Project, Token, User
 from logic.models.images import Image, ImageFetchGrant, ImageMember
 from logic.models.networks import Network
+from logic.models.operators import NodeTag, ServerStateRecord, ServerSuspension
 from logic.models.quotas import Commission, QuotaHolding
 from logic.models.servers import Flavor, Keypair, Server, ServerAction, ServerMetadata, ServerNIC, ServerTag
 
@@ -21,12 +22,15 @@ __all__ = [
     "LoginThrottle",
     "Membership",
     "Network",
+    "NodeTag",
     "Project",
     "QuotaHolding",
     "Server",
     "ServerAction",
     "ServerMetadata",
     "ServerTag",
+    "ServerStateRecord",
+    "ServerSuspension",
     "ServerNIC",
     "Token",
     "User",
