@@ -535,6 +535,44 @@ SETTINGS: list[Setting] = [
         "",
         "File with the VNC password of the guests (Ganeti hvparam vnc_password_file), if the cluster sets one.",
     ),
+    # -- images (Glance v2): where image data lives and how Ganeti deploys it
+    Setting(
+        "IMAGE_STORE",
+        "str",
+        "file",
+        "Store for uploaded image data: file (IMAGE_FILE_DIR) or rbd (Ceph).",
+        validate=_one_of("file", "rbd"),
+    ),
+    Setting("IMAGE_FILE_DIR", "str", "{DATA_DIR}/images", "Directory of the file store. '{DATA_DIR}' is replaced by DATA_DIR."),
+    Setting("IMAGE_RBD_POOL", "str", "rbd", "Ceph pool of the rbd store."),
+    Setting("IMAGE_RBD_CONF", "str", "/etc/ceph/ceph.conf", "ceph.conf of the rbd store (always given: no DNS lookups)."),
+    Setting("IMAGE_RBD_USER", "str", "admin", "Ceph client id of the rbd store (client.<id>; its keyring via ceph.conf)."),
+    Setting(
+        "IMAGE_CHUNK_SIZE", "int", 1048576, "Bytes read and written at a time when streaming image data.", validate=_positive
+    ),
+    Setting(
+        "QUOTA_IMAGE_BYTES",
+        "int",
+        107374182400,
+        "Default limit of image data in bytes per project (-1 = unlimited).",
+        validate=_quota_limit,
+    ),
+    Setting(
+        "IMAGE_GANETI_OS",
+        "str",
+        "cyclades-image+default",
+        "Ganeti OS (conf/ganeti-os/cyclades-image) that deploys uploaded images onto instance disks.",
+    ),
+    Setting(
+        "IMAGE_FETCH_KEY_FILE",
+        "str",
+        "/etc/cyclades/image-fetch.key",
+        "Key (shared by API nodes and Ganeti nodes) that signs one-time image fetches; ganeti-os-install creates it.",
+    ),
+    Setting("IMAGE_FETCH_URL", "str", "", "Base URL a Ganeti node fetches image data from (empty: PUBLIC_URL)."),
+    Setting(
+        "IMAGE_FETCH_TTL", "int", 3600, "Seconds a one-time image fetch URL given to Ganeti stays valid.", validate=_positive
+    ),
 ]
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -3,7 +3,7 @@
 from logic.models.backends import Backend
 from logic.models.events import ClusterHeartbeat
 from logic.models.identity import Domain, LoginThrottle, Membership, Project, Token, User
-from logic.models.images import Image
+from logic.models.images import Image, ImageFetchGrant, ImageMember
 from logic.models.networks import Network
 from logic.models.quotas import Commission, QuotaHolding
 from logic.models.servers import Flavor, Keypair, Server, ServerAction, ServerMetadata, ServerNIC, ServerTag
@@ -15,6 +15,8 @@ __all__ = [
     "Domain",
     "Flavor",
     "Image",
+    "ImageFetchGrant",
+    "ImageMember",
     "Keypair",
     "LoginThrottle",
     "Membership",

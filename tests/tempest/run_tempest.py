@@ -84,7 +84,14 @@ def accounts_yaml(facts: dict) -> str:
 
 
 def tempest_conf(
-    url: str, facts: dict, accounts_file: Path, max_microversion: str, *, build_timeout: int, enabled: tuple[str, ...] = ()
+    url: str,
+    facts: dict,
+    accounts_file: Path,
+    max_microversion: str,
+    *,
+    build_timeout: int,
+    glance: bool = False,
+    enabled: tuple[str, ...] = (),
 ) -> str:
     """``enabled``: features of DISABLED_FEATURES this run turns on (e.g. vnc_console on a KVM stack)."""
     features = "\n".join(f"{name} = {name in enabled}" for name in DISABLED_FEATURES)
@@ -97,7 +104,9 @@ def tempest_conf(
         use_stderr = False
 
         [oslo_concurrency]
-        lock_path = {accounts_file.parent.parent / "lock"}
+        # Account locks of this workspace only: the default (/tmp/tempest-lock) is shared by every
+        # run on the machine, and the same account names in other stacks hash alike.
+        lock_path = {accounts_file.parent.parent / "tempest_lock"}
 
         [auth]
         use_dynamic_credentials = False
@@ -153,12 +162,19 @@ def tempest_conf(
         cinder = False
         swift = False
         """
-        )
+        ).replace("glance = False", f"glance = {glance}")
     )
 
 
 def write_workspace(
-    tempest: Path, url: str, facts: dict, *, build_timeout: int, enabled: tuple[str, ...] = (), workspace: Path = WORKSPACE
+    tempest: Path,
+    url: str,
+    facts: dict,
+    *,
+    build_timeout: int,
+    glance: bool = False,
+    enabled: tuple[str, ...] = (),
+    workspace: Path = WORKSPACE,
 ) -> Path:
     if not (workspace / ".stestr.conf").exists():
         workspace.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +189,7 @@ def write_workspace(
     accounts.write_text(accounts_yaml(facts))
     conf = workspace / "etc" / "tempest.conf"
     microversion = advertised_microversion(url)
-    conf.write_text(tempest_conf(url, facts, accounts, microversion, build_timeout=build_timeout, enabled=enabled))
+    conf.write_text(tempest_conf(url, facts, accounts, microversion, build_timeout=build_timeout, glance=glance, enabled=enabled))
     return conf
 
 
@@ -227,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-server", action="store_true", help="only the tests that need no server (versions, flavors, keypairs)"
     )
+    parser.add_argument("--glance", action="store_true", help="tell tempest the image service is there (image tests)")
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--build-timeout", type=int, default=180)
     parser.add_argument("--keep", action="store_true", help="leave the stack's database, vhost and Ganeti objects")
@@ -247,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     tempest = ensure_tempest()
 
     def go(url: str, facts: dict) -> int:
-        write_workspace(tempest, url, facts, build_timeout=args.build_timeout, enabled=enabled, workspace=workspace)
+        write_workspace(
+            tempest, url, facts, build_timeout=args.build_timeout, glance=args.glance, enabled=enabled, workspace=workspace
+        )
         code, output = run(tempest, regex, args.concurrency, workspace)
         summary = summarize(output)
         (workspace / "summary.json").write_text(json.dumps(summary, indent=2))
