@@ -266,7 +266,9 @@ def refresh_stats(backend: Backend) -> Backend:
         facts = read_cluster(client, lambda names: _pending_servers(backend, names))
     with transaction.atomic():
         locked = Backend.objects.select_for_update().get(pk=backend.pk)
-        locked.hypervisor = facts.hypervisor
+        from logic.backend_hypervisor import kept_hypervisor
+
+        locked.hypervisor = kept_hypervisor(locked.hypervisor, facts.hypervisor, facts.enabled_hypervisors)
         locked.disk_templates = facts.disk_templates
         for key, value in facts.capacity.as_fields().items():
             setattr(locked, key, value)

@@ -37,6 +37,10 @@ class NotActive(ConflictError):
     """The server is not ACTIVE (409)."""
 
 
+class NoVncConsole(ConflictError):
+    """The server's hypervisor offers no VNC console (409): e.g. Ganeti's fake hypervisor."""
+
+
 @dataclass(frozen=True)
 class Console:
     """A forwarding the proxy made for one client."""
@@ -87,7 +91,11 @@ def page_url(token: str) -> str:
 
 
 def open_console(ctx: AuthContext, raw_id: str) -> Console:
-    """A one-shot console forwarding for the caller's ACTIVE server (404 unseen, 409 not ACTIVE, 503 no proxy)."""
+    """A one-shot console forwarding for the caller's ACTIVE server.
+
+    404 unseen; 409 not ACTIVE or no VNC console on its hypervisor (Ganeti's own words);
+    503 proxy not configured or unreachable, or Ganeti cannot be asked now.
+    """
     from logic import servers as server_rules
     from logic.drivers import driver_for
     from logic.rapi import RapiError
@@ -97,13 +105,13 @@ def open_console(ctx: AuthContext, raw_id: str) -> Console:
     status = server_status(server)
     if status != "ACTIVE":
         raise NotActive(f"Cannot get a console of server {server.pk} while it is {status}: it must be ACTIVE.")
-    secret = _secret()
     try:
         info = driver_for(server).console_info(server)  # logic.ganeti_jobs unless a libvirt backend
     except RapiError as exc:
         raise ConsoleUnavailable(f"The console of server {server.pk} cannot be located now.") from exc
     if info.get("kind") != "vnc" or not info.get("host") or not info.get("port"):
-        raise ConsoleUnavailable(f"Server {server.pk} has no VNC console (its hypervisor offers {info.get('kind')!r}).")
+        raise NoVncConsole(f"Server {server.pk} has no VNC console: {_ganeti_says(info)}")
+    secret = _secret()
     try:
         answer = request_forwarding(
             str(info["host"]),
@@ -127,6 +135,14 @@ def open_console(ctx: AuthContext, raw_id: str) -> Console:
         token=answer["token"],
         url=page_url(answer["token"]),
     )
+
+
+def _ganeti_says(info: dict) -> str:
+    """Why Ganeti gives no VNC endpoint, in its words (the fake hypervisor: "Console not available ...")."""
+    message = str(info.get("message") or "").strip().rstrip(".")
+    if message:
+        return f"Ganeti says: {message}."
+    return f"its hypervisor offers a {info.get('kind') or 'unknown'!s} console, not VNC."
 
 
 def nova_console(ctx: AuthContext, raw_id: str, protocol: str, kind: str) -> dict:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from vncauthproxy.config import ProxyConfig
 from vncauthproxy.forwardings import Forwarding, Registry
 from vncauthproxy.rfb import AuthFailed, ClientHandshake, HandshakeError, connect_guest
-from vncauthproxy.streams import ByteStream, TcpStream
+from vncauthproxy.streams import READ_SIZE, ByteStream, TcpStream
 
 log = logging.getLogger("vncauthproxy")
 
@@ -119,7 +119,7 @@ class SessionRunner:
     async def _open_guest(self, fwd: Forwarding) -> TcpStream | None:
         try:
             async with asyncio.timeout(self.config.connect_timeout):
-                reader, writer = await asyncio.open_connection(fwd.host, fwd.port)
+                reader, writer = await asyncio.open_connection(fwd.host, fwd.port, limit=READ_SIZE)
                 stream = TcpStream(reader, writer)
                 try:
                     await connect_guest(stream, fwd.guest_password)

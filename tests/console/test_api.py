@@ -107,3 +107,21 @@ def test_no_proxy_is_a_503(member, server, proxy_settings, settings):
     assert resp.status_code == 503 and "unavailable" in resp.json()["serviceUnavailable"]["message"]
     settings.CYCLADES = {**settings.CYCLADES, "VNCAUTHPROXY_SECRET": None, "VNCAUTHPROXY_SECRET_FILE": ""}
     assert remote_console(member, server).status_code == 503
+
+
+def test_a_hypervisor_without_vnc_is_a_409_in_ganetis_words(member, server, proxy, proxy_settings, monkeypatch):
+    """Ganeti's fake hypervisor answers ``kind: msg``: the caller is told so, and no forwarding is made."""
+    from logic import ganeti_jobs
+    from vncauthproxy import client
+
+    message = {"instance": server.ganeti_name, "kind": "msg", "message": "Console not available for fake hypervisor"}
+    monkeypatch.setattr(ganeti_jobs, "console_info", lambda s: message)
+    expected = f"Server {server.pk} has no VNC console: Ganeti says: Console not available for fake hypervisor."
+    resp = remote_console(member, server)
+    assert resp.status_code == 409 and resp.json()["conflictingRequest"]["message"] == expected
+    resp = member.post(f"/compute/v2.0/servers/{server.pk}/action", {"console": {"type": "vnc"}}, format="json")
+    assert resp.status_code == 409 and resp.json()["conflictingRequest"]["message"] == expected
+    status = client.status(
+        control_host="127.0.0.1", control_port=proxy.control_port, secret=proxy_settings["VNCAUTHPROXY_SECRET"]
+    )
+    assert status["pending"] == 0, status

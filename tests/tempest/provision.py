@@ -1,6 +1,6 @@
 """Provision (and clean up) a stack's database and Ganeti objects; run with the stack's environment.
 
-    python -m tests.tempest.provision setup     # prints JSON facts: accounts, flavors, images, networks
+    python -m tests.tempest.provision setup [N] [--hypervisor kvm]   # prints JSON facts: accounts, flavors, ...
     python -m tests.tempest.provision cleanup   # removes this stack's Ganeti instances and networks
 
 Everything created in Ganeti is named ``<GANETI_PREFIX>-...`` (the sandbox is shared);
@@ -80,7 +80,8 @@ def _retrying(submit_and_wait, attempts: int = 5):
             time.sleep(0.5 + attempt)
 
 
-def setup(concurrency: int) -> dict:
+def setup(concurrency: int, hypervisor: str | None = None) -> dict:
+    """Provision the stack; ``hypervisor``: what the backend's servers run on (default: the cluster's default)."""
     from django.conf import settings
 
     from logic import backends, flavors, images, networks
@@ -104,6 +105,11 @@ def setup(concurrency: int) -> dict:
             password=env["GANETI_RAPI_PASSWORD"],
             certificate_pem=pem,
         )
+    if hypervisor:
+        from logic.backend_hypervisor import set_hypervisor
+
+        set_hypervisor(Backend.objects.get(), hypervisor)
+    facts["hypervisor"] = Backend.objects.get().hypervisor
 
     # projects, users, memberships; each project's "private" network is backed by its own Ganeti
     # network with an IP pool, so NICs Ganeti reports map back to exactly one API network
@@ -173,8 +179,14 @@ def cleanup() -> dict:
 def main(argv: list[str]) -> int:
     _django()
     if argv[:1] == ["setup"]:
-        concurrency = int(argv[1]) if len(argv) > 1 else 1
-        print(json.dumps(setup(concurrency)))
+        args = argv[1:]
+        hypervisor = None
+        if "--hypervisor" in args:
+            at = args.index("--hypervisor")
+            hypervisor = args[at + 1]
+            del args[at : at + 2]
+        concurrency = int(args[0]) if args else 1
+        print(json.dumps(setup(concurrency, hypervisor)))
     elif argv[:1] == ["cleanup"]:
         print(json.dumps(cleanup()))
     else:

@@ -1,6 +1,7 @@
 """Run tempest against the whole stack on PostgreSQL, RabbitMQ and the real Ganeti sandbox.
 
     .venv/bin/python -m tests.tempest.run_tempest [--regex R] [--concurrency N] [--keep] [--url URL]
+        [--enable-feature vnc_console] [--hypervisor kvm] [--workspace DIR]
 
 1. installs tempest==47.0.0 into its own virtualenv (``var/tempest/venv``, cached);
 2. starts the stack (:mod:`tests.tempest.stack`) unless ``--url`` names a running one
@@ -83,9 +84,17 @@ def accounts_yaml(facts: dict) -> str:
 
 
 def tempest_conf(
-    url: str, facts: dict, accounts_file: Path, max_microversion: str, *, build_timeout: int, glance: bool = False
+    url: str,
+    facts: dict,
+    accounts_file: Path,
+    max_microversion: str,
+    *,
+    build_timeout: int,
+    glance: bool = False,
+    enabled: tuple[str, ...] = (),
 ) -> str:
-    features = "\n".join(f"{name} = False" for name in DISABLED_FEATURES)
+    """``enabled``: features of DISABLED_FEATURES this run turns on (e.g. vnc_console on a KVM stack)."""
+    features = "\n".join(f"{name} = {name in enabled}" for name in DISABLED_FEATURES)
     images, flavors = facts["images"], facts["flavors"]
     return (
         textwrap.dedent(
@@ -97,7 +106,7 @@ def tempest_conf(
         [oslo_concurrency]
         # Account locks of this workspace only: the default (/tmp/tempest-lock) is shared by every
         # run on the machine, and the same account names in other stacks hash alike.
-        lock_path = {WORKSPACE / "tempest_lock"}
+        lock_path = {accounts_file.parent.parent / "tempest_lock"}
 
         [auth]
         use_dynamic_credentials = False
@@ -157,20 +166,30 @@ def tempest_conf(
     )
 
 
-def write_workspace(tempest: Path, url: str, facts: dict, *, build_timeout: int, glance: bool = False) -> Path:
-    if not (WORKSPACE / ".stestr.conf").exists():
-        WORKSPACE.parent.mkdir(parents=True, exist_ok=True)
+def write_workspace(
+    tempest: Path,
+    url: str,
+    facts: dict,
+    *,
+    build_timeout: int,
+    glance: bool = False,
+    enabled: tuple[str, ...] = (),
+    workspace: Path = WORKSPACE,
+) -> Path:
+    if not (workspace / ".stestr.conf").exists():
+        workspace.parent.mkdir(parents=True, exist_ok=True)
         # The workspace registry lives beside the workspace: the default, ~/.tempest/workspace.yaml,
         # is shared by every checkout on the machine and refuses a second "workspace" elsewhere.
         subprocess.run(
-            [str(tempest), "init", "--workspace-path", str(WORKSPACE.parent / "workspaces.yaml"), str(WORKSPACE)],
+            [str(tempest), "init", "--workspace-path", str(workspace.parent / "workspaces.yaml"), str(workspace)],
             check=True,
             capture_output=True,
         )
-    accounts = WORKSPACE / "etc" / "accounts.yaml"
+    accounts = workspace / "etc" / "accounts.yaml"
     accounts.write_text(accounts_yaml(facts))
-    conf = WORKSPACE / "etc" / "tempest.conf"
-    conf.write_text(tempest_conf(url, facts, accounts, advertised_microversion(url), build_timeout=build_timeout, glance=glance))
+    conf = workspace / "etc" / "tempest.conf"
+    microversion = advertised_microversion(url)
+    conf.write_text(tempest_conf(url, facts, accounts, microversion, build_timeout=build_timeout, glance=glance, enabled=enabled))
     return conf
 
 
@@ -201,11 +220,11 @@ def summarize(output: str) -> dict:
     }
 
 
-def run(tempest: Path, regex: str, concurrency: int) -> tuple[int, str]:
+def run(tempest: Path, regex: str, concurrency: int, workspace: Path = WORKSPACE) -> tuple[int, str]:
     """``tempest run`` in the workspace; returns its exit status and output (also saved to last-run.txt)."""
     args = [str(tempest), "run", "--config-file", "etc/tempest.conf", "--regex", regex, "--concurrency", str(concurrency)]
-    proc = subprocess.run(args, cwd=WORKSPACE, capture_output=True, text=True)
-    (WORKSPACE / "last-run.txt").write_text(proc.stdout + proc.stderr)
+    proc = subprocess.run(args, cwd=workspace, capture_output=True, text=True)
+    (workspace / "last-run.txt").write_text(proc.stdout + proc.stderr)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -230,23 +249,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="leave the stack's database, vhost and Ganeti objects")
     parser.add_argument("--url", help="use a running stack at this URL (with --facts)")
     parser.add_argument("--facts", help="stack.json of the running stack")
+    parser.add_argument(
+        "--enable-feature",
+        action="append",
+        default=[],
+        choices=DISABLED_FEATURES,
+        help="turn on one of the features otherwise disabled in [compute-feature-enabled] (repeatable)",
+    )
+    parser.add_argument("--hypervisor", help="the stack's backend creates servers on this hypervisor (e.g. kvm)")
+    parser.add_argument("--workspace", type=Path, default=WORKSPACE, help=f"tempest workspace (default {WORKSPACE})")
     args = parser.parse_args(argv)
+    workspace, enabled = args.workspace, tuple(args.enable_feature)
     regex = NO_SERVER_REGEX if args.no_server else args.regex
     tempest = ensure_tempest()
 
     def go(url: str, facts: dict) -> int:
-        write_workspace(tempest, url, facts, build_timeout=args.build_timeout, glance=args.glance)
-        code, output = run(tempest, regex, args.concurrency)
+        write_workspace(
+            tempest, url, facts, build_timeout=args.build_timeout, glance=args.glance, enabled=enabled, workspace=workspace
+        )
+        code, output = run(tempest, regex, args.concurrency, workspace)
         summary = summarize(output)
-        (WORKSPACE / "summary.json").write_text(json.dumps(summary, indent=2))
+        (workspace / "summary.json").write_text(json.dumps(summary, indent=2))
         print(report(summary))
-        print(f"(full output: {WORKSPACE / 'last-run.txt'}; tempest log: {WORKSPACE / 'tempest.log'})")
+        print(f"(full output: {workspace / 'last-run.txt'}; tempest log: {workspace / 'tempest.log'})")
         return code
 
     if args.url:
         facts = json.loads(Path(args.facts).read_text())["facts"]
         return go(args.url.rstrip("/"), facts)
-    stack = stackmod.start(concurrency=args.concurrency)
+    provision_args = ("--hypervisor", args.hypervisor) if args.hypervisor else ()
+    stack = stackmod.start(concurrency=args.concurrency, provision_args=provision_args)
     try:
         print(f"stack {stack.run_id} at {stack.url} (logs in {stack.workdir})", flush=True)
         return go(stack.url, stack.facts)

@@ -7,7 +7,8 @@
   backend, accounts, flavors 1-3, two images, a "private" network per project backed by a
   Ganeti network with an IP pool),
 * the API under gunicorn, ``cyclades-eventd`` watching the real Ganeti sandbox job queue,
-  and ``cyclades-dispatcher``,
+  ``cyclades-dispatcher``, and ``cyclades-vncauthproxy`` (the console proxy, with its own
+  shared secret, control port, web port and client port range on 127.0.0.1),
 
 and stops them, removes this stack's Ganeti instances/networks and drops the database and
 vhost at the end (``keep=True`` leaves everything for inspection). Ganeti names carry a
@@ -91,6 +92,51 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_port_range(size: int = 20) -> range:
+    """``size`` consecutive ports that are free now (the console proxy's client ports)."""
+    for _ in range(50):
+        start = free_port()
+        if start + size >= 65536:
+            continue
+        try:
+            for port in range(start, start + size):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return range(start, start + size)
+    raise StackError("no run of free ports for the console proxy")
+
+
+def _console_env(workdir: Path) -> dict[str, str]:
+    """The console proxy's settings, shared by it and the API: a fresh secret (in a file), its own ports."""
+    secret_file = workdir / "vncauthproxy-secret"
+    secret_file.write_text(secrets.token_urlsafe(32) + "\n")
+    secret_file.chmod(0o600)
+    ports = free_port_range()
+    return {
+        "CYCLADES_VNCAUTHPROXY_SECRET_FILE": str(secret_file),
+        "CYCLADES_VNCAUTHPROXY_CONTROL_HOST": "127.0.0.1",
+        "CYCLADES_VNCAUTHPROXY_CONTROL_PORT": str(free_port()),
+        "CYCLADES_VNCAUTHPROXY_LISTEN_HOST": "127.0.0.1",
+        "CYCLADES_VNCAUTHPROXY_PORT_RANGE": f"{ports.start}-{ports.stop - 1}",
+        "CYCLADES_VNCAUTHPROXY_WEB_PORT": str(free_port()),
+        "CYCLADES_CONSOLE_PUBLIC_HOST": "127.0.0.1",
+    }
+
+
+def _wait_tcp(port: int, timeout: float, stack: Stack) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _check_alive(stack)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise StackError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f}s")
+
+
 def _pg_admin(sql: str) -> None:
     import psycopg2
 
@@ -124,14 +170,18 @@ def _spawn(stack: Stack, name: str, args: list[str]) -> None:
     )
 
 
+def _check_alive(stack: Stack) -> None:
+    for name, proc in stack.procs.items():
+        if proc.poll() is not None:
+            raise StackError(
+                f"{name} exited with {proc.returncode}; see {stack.log(name)}: {stack.log(name).read_text()[-2000:]}"
+            )
+
+
 def _wait_http(url: str, timeout: float, stack: Stack) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for name, proc in stack.procs.items():
-            if proc.poll() is not None:
-                raise StackError(
-                    f"{name} exited with {proc.returncode}; see {stack.log(name)}: {stack.log(name).read_text()[-2000:]}"
-                )
+        _check_alive(stack)
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -140,8 +190,20 @@ def _wait_http(url: str, timeout: float, stack: Stack) -> None:
     raise StackError(f"{url} did not answer within {timeout:.0f}s")
 
 
-def start(*, workdir: Path | None = None, port: int | None = None, workers: int = 3, concurrency: int = 1) -> Stack:
-    """Start everything; the caller must :func:`stop` it (or use :func:`running_stack`)."""
+def start(
+    *,
+    workdir: Path | None = None,
+    port: int | None = None,
+    workers: int = 3,
+    concurrency: int = 1,
+    extra_env: dict[str, str] | None = None,
+    provision_args: tuple[str, ...] = (),
+) -> Stack:
+    """Start everything; the caller must :func:`stop` it (or use :func:`running_stack`).
+
+    ``extra_env``: more settings for every process; ``provision_args``: passed to
+    ``provision setup`` after the concurrency (e.g. ``--hypervisor kvm``).
+    """
     if found := problems():
         raise StackError("; ".join(found))
     run_id = secrets.token_hex(3)
@@ -179,6 +241,8 @@ def start(*, workdir: Path | None = None, port: int | None = None, workers: int 
         "GUNICORN_BIND": f"127.0.0.1:{port},{services.GANETI_HOST_SIDE_IP}:{port}",
         "CYCLADES_IMAGE_FETCH_URL": f"http://{services.GANETI_HOST_SIDE_IP}:{port}",
         "GUNICORN_WORKERS": str(workers),
+        **_console_env(workdir),
+        **(extra_env or {}),
     }
     stack = Stack(run_id=run_id, workdir=workdir, url=url, env=env, database=database, vhost=vhost)
     _pg_admin(f'CREATE DATABASE "{database}"')
@@ -188,8 +252,12 @@ def start(*, workdir: Path | None = None, port: int | None = None, workers: int 
     try:
         _run(stack, "migrate", [str(BIN / "cyclades-manage"), "migrate", "--noinput"])
         stack.facts = json.loads(
-            _run(stack, "provision", [sys.executable, "-m", "tests.tempest.provision", "setup", str(concurrency)])
+            _run(
+                stack, "provision", [sys.executable, "-m", "tests.tempest.provision", "setup", str(concurrency), *provision_args]
+            )
         )
+        _spawn(stack, "vncauthproxy", [str(BIN / "cyclades-vncauthproxy")])
+        _wait_tcp(int(env["CYCLADES_VNCAUTHPROXY_CONTROL_PORT"]), 30, stack)
         _spawn(stack, "dispatcher", [str(BIN / "cyclades-dispatcher")])
         _spawn(stack, "eventd", [str(BIN / "cyclades-eventd")])
         _spawn(stack, "api", [str(BIN / "gunicorn"), "-c", str(ROOT / "conf" / "gunicorn.conf.py"), "cyclades.wsgi:application"])

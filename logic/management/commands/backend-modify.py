@@ -1,8 +1,10 @@
-"""``cyclades-manage backend-modify NAME [--host H] [--port P] [--user U] [--password-file F] [--certificate-file PEM] ...``."""
+"""``cyclades-manage backend-modify NAME [--host H] [--port P] [--user U] [--password-file F] [--certificate-file PEM]
+[--hypervisor HV] ...``."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from logic import backends
+from logic.backend_hypervisor import set_hypervisor
 from logic.crypto import reencrypt_secret
 from logic.management.commands._backend_cli import (
     add_password_options,
@@ -29,6 +31,11 @@ class Command(BaseCommand):
         parser.add_argument("--user")
         add_password_options(parser, required=False)
         parser.add_argument("--certificate-file", help="New certificate to pin.")
+        parser.add_argument(
+            "--hypervisor",
+            help="Hypervisor of the servers created from now on (one the cluster has enabled, e.g. kvm); "
+            "existing servers keep theirs.",
+        )
         parser.add_argument("--no-check", action="store_true", help="Save without contacting the RAPI.")
         parser.add_argument(
             "--pin-project", action="append", default=[], metavar="PROJECT", help="Dedicate to a project (repeatable)."
@@ -52,6 +59,8 @@ class Command(BaseCommand):
                 certificate_pem=certificate,
                 check=not options["no_check"],
             )
+        if options["hypervisor"]:
+            backend = set_hypervisor(backend, options["hypervisor"])
         for ref in options["pin_project"]:
             backend.pinned_projects.add(self._project(ref))
         for ref in options["unpin_project"]:
