@@ -76,6 +76,8 @@ def test_server_lifecycle(cli):
         listed = cli("server", "list", "-f", "json")
         row = next(s for s in listed if s["ID"] == server_id)
         assert row["Status"] == "ACTIVE" and row["Name"] == name and "private" in row["Networks"]  # {"private": [ip]}
+        # the CLI shows the image's name only when the server's image.id is spelled as Glance spells it
+        assert row["Image"] == "cirros-noop", row
         shown = cli("server", "show", name, "-f", "json")
         assert shown["id"] == server_id and shown["flavor"].startswith("m1.tiny")
 
