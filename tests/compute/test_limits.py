@@ -80,6 +80,15 @@ def test_extensions(member):
     assert member.get(f"{V21}/extensions/os-nope").status_code == 404
 
 
+def test_extensions_are_novas_fixed_list(member):
+    """Nova answers one fixed legacy list, sorted by alias (tempest looks for Hosts and os-consoles)."""
+    listed = member.get(f"{V21}/extensions").json()["extensions"]
+    assert [e["alias"] for e in listed] == sorted(e["alias"] for e in listed)
+    assert len(listed) == 100 and "Hosts" in {e["name"] for e in listed}
+    consoles = member.get(f"{V21}/extensions/os-consoles").json()["extension"]
+    assert consoles["alias"] == "os-consoles" and consoles["namespace"] == "http://docs.openstack.org/compute/ext/fake_xml"
+
+
 def test_availability_zone(member):
     body = member.get(f"{V21}/os-availability-zone").json()
     assert body == {"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": True}, "hosts": None}]}
