@@ -63,9 +63,12 @@ MIN_VERSION = Microversion(2, 1)
 # maxImageMeta. The others up to 2.39 change APIs this cloud does not serve (services, server
 # groups, fixed IPs, virtual interfaces, evacuate, migrations, hypervisors, hosts, console auth
 # tokens, volume attachments; live migration is refused whatever the body).
-# Next: 2.40-2.46 (nothing served changes but 2.42 device tags again, 2.44 removed actions as
-# 404, 2.45 createImage's body), then 2.47 (the embedded flavor).
-MAX_VERSION = Microversion(2, 39)
+# 2.42 device tags on networks and block devices again; 2.44 the network proxy actions
+# (add/removeFixedIp, add/removeFloatingIp) are 404; 2.46 signals X-OpenStack-Request-ID (always
+# sent); 2.47 the embedded flavor. 2.40, 2.41, 2.43 and 2.45 change APIs not served here
+# (simple tenant usage, aggregates, os-hosts, createImage/createBackup, which are refused).
+# The README's compatibility table lists every version.
+MAX_VERSION = Microversion(2, 47)
 
 SERVICE = "compute"
 NEW_HEADER = "OpenStack-API-Version"

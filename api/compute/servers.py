@@ -18,7 +18,7 @@ from api.faults import BadRequest, Conflict, NotFound, NotImplementedFault
 from api.renderers import FastJSONRenderer
 from logic import server_counts, server_rows, server_tags
 from logic import servers as rules
-from logic.models import ServerAction
+from logic.models import Flavor, ServerAction
 
 # Nova's [api] max_limit: a list never returns more than this per page.
 MAX_LIMIT = 1000
@@ -113,18 +113,27 @@ class ServerView(ComputeView):
             return {}
         return server_rows.admin_facts([row.pk for row in rows])
 
-    def full(self, server, facts: dict | None = None) -> dict:
+    def embedded_flavors(self, rows) -> dict[int, dict] | None:
+        """The flavors of ``rows`` as servers embed them from 2.47 (one query), else None."""
+        if self.is_synnefo or not rows or not self.shape().embedded_flavor:
+            return None
+        ids = {row.flavor_id for row in rows}
+        return {flavor.pk: render.embedded_flavor(flavor) for flavor in Flavor.objects.filter(pk__in=ids)}
+
+    def full(self, server, facts: dict | None = None, flavors: dict | None = None) -> dict:
         if self.is_synnefo:
             return render.synnefo_detail(server, self.link_builder())
         if facts is None:
             facts = self.admin_facts([server])
-        return render.nova_detail(server, self.link_builder(), self.shape(), facts.get(server.pk))
+        if flavors is None:
+            flavors = self.embedded_flavors([server])
+        return render.nova_detail(server, self.link_builder(), self.shape(), facts.get(server.pk), flavors)
 
     def common(self, server) -> dict:
         """The update/rebuild answer: Synnefo's full server, or Nova's common fields at this microversion."""
         if self.is_synnefo:
             return render.synnefo_detail(server, self.link_builder())
-        return render.nova_common(server, self.link_builder(), self.shape())
+        return render.nova_common(server, self.link_builder(), self.shape(), flavors=self.embedded_flavors([server]))
 
     def versioned_fields(self, spec: object, fields: dict[str, str]) -> None:
         """400 for a request field newer than the negotiated microversion (``fields``: name -> version)."""
@@ -207,7 +216,8 @@ class ServerList(ServerView):
         links = self.link_builder()
         if self.detail:
             facts = self.admin_facts(page)
-            items = [self.full(s, facts) for s in page]
+            flavors = self.embedded_flavors(page)
+            items = [self.full(s, facts, flavors) for s in page]
         else:
             items = [render.nova_summary(s, links) for s in page]
         body: dict = {"servers": items}
@@ -283,6 +293,8 @@ class ServerActionView(ServerView):
         if handler is None:
             if not self.is_synnefo and name in self.CONSOLE_ACTIONS and self.mv("2.6"):
                 raise NotFound(f"The {name} action is gone from microversion 2.6: use POST /servers/{{id}}/remote-consoles.")
+            if not self.is_synnefo and name in self.NETWORK_PROXY_ACTIONS and self.mv("2.44"):
+                raise NotFound(f"The {name} action is gone from microversion 2.44: use the network API.")
             if name in self.NOT_SUPPORTED:
                 self.server(server_id)  # 404 first for a missing server
                 raise NotImplementedFault(self.NOT_SUPPORTED[name])
@@ -294,7 +306,14 @@ class ServerActionView(ServerView):
     # replaced by /servers/{id}/remote-consoles from microversion 2.6
     CONSOLE_ACTIONS = frozenset({"os-getVNCConsole", "os-getSPICEConsole", "os-getRDPConsole", "os-getSerialConsole"})
 
+    # Nova's proxies of the network API, removed (404) from microversion 2.44
+    NETWORK_PROXY_ACTIONS = frozenset({"addFixedIp", "removeFixedIp", "addFloatingIp", "removeFloatingIp"})
+
     NOT_SUPPORTED = {
+        "addFixedIp": "Fixed IPs are the network API's: create a port and attach it.",
+        "removeFixedIp": "Fixed IPs are the network API's: detach the port.",
+        "addFloatingIp": "Floating IPs are the network API's: associate the floating IP with the server's port.",
+        "removeFloatingIp": "Floating IPs are the network API's: disassociate the floating IP.",
         "createImage": "Creating an image from a server (snapshot) is not implemented yet: it arrives with the image service.",
         "createBackup": "Backups are not supported by this cloud.",
         "changePassword": "Changing the administrator password of a running server is not supported.",
