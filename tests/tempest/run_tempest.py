@@ -86,6 +86,7 @@ def accounts_yaml(facts: dict) -> str:
 
 def tempest_conf(url: str, facts: dict, accounts_file: Path, max_microversion: str, *, build_timeout: int) -> str:
     features = "\n".join(f"{name} = False" for name in DISABLED_FEATURES)
+    lock_path = WORKSPACE / "lock"
     images, flavors = facts["images"], facts["flavors"]
     return (
         textwrap.dedent(
@@ -93,6 +94,11 @@ def tempest_conf(url: str, facts: dict, accounts_file: Path, max_microversion: s
         [DEFAULT]
         log_file = tempest.log
         use_stderr = False
+
+        [oslo_concurrency]
+        # tempest locks the accounts it hands out under lock_path; the default (/tmp/tempest-lock) is
+        # shared by every tempest on the machine, whose accounts have the same names
+        lock_path = {lock_path}
 
         [auth]
         use_dynamic_credentials = False
