@@ -16,7 +16,7 @@ from api.compute import server_render as render
 from api.compute.base import ComputeView, Microversion
 from api.faults import BadRequest, Conflict, NotFound, NotImplementedFault, ServiceUnavailable
 from api.renderers import FastJSONRenderer
-from logic import consoles, server_counts, server_rows, server_tags
+from logic import consoles, server_rows, server_tags
 from logic import servers as rules
 from logic.models import Flavor, ServerAction
 
@@ -238,9 +238,8 @@ class ServerList(ServerView):
         self.check_create_networks(body.get("server"))
         with rule_errors():
             spec = rules.parse_create(ctx, body)
-            only_reservation = not self.is_synnefo and server_counts.return_reservation_id(body["server"])
             created = rules.create(ctx, spec, request_id=self.request_id())
-        if only_reservation:
+        if spec.return_reservation_id and not self.is_synnefo:
             return Response({"reservation_id": created[0].reservation_id}, status=202)
         server = self.row(str(created[0].pk))
         if self.is_synnefo:

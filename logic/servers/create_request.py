@@ -9,6 +9,7 @@ from logic.errors import NotFoundError
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
 from logic.models import Flavor, Image, Keypair
+from logic.servers import counts
 from logic.servers.errors import Invalid
 from logic.servers.validation import (
     canonical_ip,
@@ -105,6 +106,7 @@ class CreateRequest:
     access_ipv6: str = ""
     description: str | None = None
     count: int = 1
+    return_reservation_id: bool = False  # answer {"reservation_id": ...} instead of the server
 
 
 def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
@@ -146,7 +148,7 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
     if user_data and len(user_data) > 65535:
         raise Invalid("user_data is too large (max 65535 bytes).")
     description = validate_description(spec.get("description"))
-    count = _count(spec)
+    _, count = counts.counts(spec)  # as many as max_count: quota and placement refuse the whole request
     return CreateRequest(
         name=name,
         flavor=flavor,
@@ -160,21 +162,6 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
         access_ipv6=canonical_ip(spec.get("accessIPv6"), 6, what="accessIPv6"),
         description=description,
         count=count,
+        return_reservation_id=counts.return_reservation_id(spec),
     )
 
-
-def _count(spec: dict) -> int:
-    def as_int(key: str, default: int) -> int:
-        value = spec.get(key, default)
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise Invalid(f"Invalid input for field/attribute {key}: {value!r} is not an integer.") from None
-        if number < 1:
-            raise Invalid(f"Invalid input for field/attribute {key}: it must be at least 1.")
-        return number
-
-    lo, hi = as_int("min_count", 1), as_int("max_count", as_int("min_count", 1))
-    if lo > hi:
-        raise Invalid("min_count must be <= max_count.")
-    return hi

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from logic.errors import InvalidInput
+from logic.servers.errors import Invalid
 
 _DIGITS = re.compile(r"[0-9]+")
 _TRUE = frozenset({"1", "t", "true", "on", "y", "yes"})
@@ -23,10 +23,10 @@ def _count(spec: dict, key: str, default: int) -> int:
         return default
     value = spec[key]
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and _DIGITS.fullmatch(value))):
-        raise InvalidInput(f"Invalid input for field/attribute {key}. Value: {value!r}. {value!r} is not an integer.")
+        raise Invalid(f"Invalid input for field/attribute {key}. Value: {value!r}. {value!r} is not an integer.")
     number = int(value)
     if number < 1:
-        raise InvalidInput(f"Invalid input for field/attribute {key}. Value: {value!r}. It must be at least 1.")
+        raise Invalid(f"Invalid input for field/attribute {key}. Value: {value!r}. It must be at least 1.")
     return number
 
 
@@ -35,7 +35,7 @@ def counts(spec: dict) -> tuple[int, int]:
     low = _count(spec, "min_count", 1)
     high = _count(spec, "max_count", low)
     if low > high:
-        raise InvalidInput("min_count must be <= max_count.")
+        raise Invalid("min_count must be <= max_count.")
     return low, high
 
 
@@ -46,4 +46,4 @@ def return_reservation_id(spec: dict) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    raise InvalidInput(f"Invalid input for field/attribute return_reservation_id. Value: {value!r}. It must be a boolean.")
+    raise Invalid(f"Invalid input for field/attribute return_reservation_id. Value: {value!r}. It must be a boolean.")
