@@ -65,10 +65,11 @@ MIN_VERSION = Microversion(2, 1)
 # tokens, volume attachments; live migration is refused whatever the body).
 # 2.42 device tags on networks and block devices again; 2.44 the network proxy actions
 # (add/removeFixedIp, add/removeFloatingIp) are 404; 2.46 signals X-OpenStack-Request-ID (always
-# sent); 2.47 the embedded flavor. 2.40, 2.41, 2.43 and 2.45 change APIs not served here
-# (simple tenant usage, aggregates, os-hosts, createImage/createBackup, which are refused).
+# sent); 2.47 the embedded flavor; 2.51 instance action events for everyone (tracebacks: admins).
+# 2.40, 2.41, 2.43, 2.45, 2.48-2.50 change APIs not served here (simple tenant usage, aggregates,
+# os-hosts, createImage/createBackup (refused), diagnostics, tagged attach, quota classes).
 # The README's compatibility table lists every version.
-MAX_VERSION = Microversion(2, 47)
+MAX_VERSION = Microversion(2, 51)
 
 SERVICE = "compute"
 NEW_HEADER = "OpenStack-API-Version"

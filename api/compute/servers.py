@@ -489,7 +489,8 @@ class ServerIPsByNetwork(ServerView):
 
 
 # ----------------------------------------------------------------------------- action log
-def action_body(action: ServerAction, *, with_events: bool) -> dict:
+def action_body(action: ServerAction, *, with_events: bool, traceback: bool = True) -> dict:
+    """One action of the log; ``with_events`` adds its events, ``traceback`` their (admin-only) traceback."""
     body = {
         "action": action.action,
         "request_id": action.request_id,
@@ -507,7 +508,7 @@ def action_body(action: ServerAction, *, with_events: bool) -> dict:
                     "start_time": render.iso_usec(action.start_time),
                     "finish_time": render.iso_usec(action.finish_time),
                     "result": action.result or "Success",
-                    "traceback": None,
+                    **({"traceback": None} if traceback else {}),
                 }
             ]
             if action.finish_time
@@ -539,7 +540,10 @@ class InstanceActionItem(InstanceActionView):
         action = server.actions.filter(request_id=request_id).first()
         if action is None:
             raise NotFound(f"Action {request_id} not found.")
-        return Response({"instanceAction": action_body(action, with_events=True)})
+        # Nova's default policy shows the events to admins only, and to everyone from 2.51 (tracebacks stay the admins')
+        admin = request.auth.is_admin
+        with_events = self.is_synnefo or admin or self.mv("2.51")
+        return Response({"instanceAction": action_body(action, with_events=with_events, traceback=admin or self.is_synnefo)})
 
 
 # ----------------------------------------------------------------------------- remote consoles

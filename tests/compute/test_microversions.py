@@ -84,15 +84,15 @@ def active(server):
 
 ALL_STEPS = [
     "2.1", "2.2", "2.3", "2.8", "2.9", "2.15", "2.16", "2.18", "2.19", "2.20", "2.21", "2.25", "2.26", "2.39",
-    "2.42", "2.46", "2.47",
+    "2.42", "2.46", "2.47", "2.51",
 ]  # fmt: skip
 
 
-def test_the_advertised_maximum_is_2_47(client):
-    assert str(base.MAX_VERSION) == "2.47"
+def test_the_advertised_maximum_is_2_51(client):
+    assert str(base.MAX_VERSION) == "2.51"
     nova = client.get("/compute/").json()["versions"][1]
-    assert nova["version"] == "2.47"
-    assert client.get("/compute/v2.1/", **at("2.48")).status_code == 406
+    assert nova["version"] == "2.51"
+    assert client.get("/compute/v2.1/", **at("2.52")).status_code == 406
 
 
 # ----------------------------------------------------------------------------- server bodies per version

@@ -9,12 +9,19 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from logic.enums import OperState
-from logic.models import Server, ServerNIC
+from logic.enums import OperState, Role
+from logic.models import Server, ServerAction, ServerNIC
 from tests.compute import tempest_schemas
 from tests.compute.test_microversions import at
+from tests.factories import UserFactory, token_client
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(member):
+    """An admin in the member's project."""
+    return token_client(Role.ADMIN, user=UserFactory(is_admin=True), project=member.project)
 
 
 @pytest.fixture
@@ -95,3 +102,20 @@ def test_detail_pages_embed_flavors_in_a_constant_number_of_queries(
     assert member.post("/compute/v2.1/servers", body, format="json", **at("2.46")).status_code == 202
     with django_assert_max_num_queries(few):
         assert len(member.get("/compute/v2.1/servers/detail", **at("2.47")).json()["servers"]) == 6
+
+
+def test_action_events_are_the_admins_before_2_51(member, active, admin_client):
+    rid = member.get(f"/compute/v2.1/servers/{active.pk}/os-instance-actions").json()["instanceActions"][0]["request_id"]
+    ServerAction.objects.filter(request_id=rid).update(finish_time=timezone.now(), result="Success")
+    url = f"/compute/v2.1/servers/{active.pk}/os-instance-actions/{rid}"
+    for version in ("2.1", "2.50"):
+        shown = member.get(url, **at(version))
+        assert "events" not in shown.json()["instanceAction"]
+        tempest_schemas.validate(shown, "servers", "show_instance_action", version)
+        as_admin = admin_client.get(url, **at(version)).json()["instanceAction"]
+        assert as_admin["events"][0]["traceback"] is None
+    shown = member.get(url, **at("2.51"))
+    (event,) = shown.json()["instanceAction"]["events"]
+    assert event["result"] == "Success" and "traceback" not in event
+    tempest_schemas.validate(shown, "servers", "show_instance_action", "2.51")
+    assert "traceback" in admin_client.get(url, **at("2.51")).json()["instanceAction"]["events"][0]
