@@ -145,6 +145,14 @@ class ServerView(ComputeView):
             if name in spec and not self.mv(version):
                 raise BadRequest(f"Invalid input for field/attribute {name}: it needs microversion {version} or later.")
 
+    def removed_fields(self, spec: object, fields: dict[str, str]) -> None:
+        """400 for a request field Nova removed at or before the negotiated microversion (name -> version)."""
+        if self.is_synnefo or not isinstance(spec, dict):
+            return
+        for name, version in fields.items():
+            if name in spec and self.mv(version):
+                raise BadRequest(f"Invalid input for field/attribute {name}: it was removed in microversion {version}.")
+
     def check_create_networks(self, spec: object) -> None:
         """What a create request's ``networks`` and block devices may hold at this microversion.
 
@@ -234,7 +242,8 @@ class ServerList(ServerView):
     def post(self, request, **kwargs):
         ctx = self.writable()
         body = self.body()
-        self.versioned_fields(body.get("server"), {"description": "2.19"})
+        self.versioned_fields(body.get("server"), {"description": "2.19", "tags": "2.52"})
+        self.removed_fields(body.get("server"), {"personality": "2.57"})
         self.check_create_networks(body.get("server"))
         with rule_errors():
             spec = rules.parse_create(ctx, body)
@@ -388,9 +397,15 @@ class ServerActionView(ServerView):
         return self.accepted()
 
     def rebuild(self, ctx, server_id, args, rid):
-        self.versioned_fields(args, {"description": "2.19"})
-        _, admin_pass = rules.rebuild(ctx, server_id, args, request_id=rid)
-        body = self.common(self.row(server_id))
+        self.versioned_fields(args, {"description": "2.19", "key_name": "2.54", "user_data": "2.57"})
+        self.removed_fields(args, {"personality": "2.57"})
+        rebuilt, admin_pass = rules.rebuild(ctx, server_id, args, request_id=rid)
+        server = self.row(server_id)
+        body = self.common(server)
+        if not self.is_synnefo and self.mv("2.54"):
+            body["key_name"] = server.key_name
+        if not self.is_synnefo and self.mv("2.57"):
+            body["user_data"] = rebuilt.user_data
         body["adminPass"] = admin_pass
         return Response({"server": body}, status=202)
 

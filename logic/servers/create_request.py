@@ -9,7 +9,7 @@ from logic.errors import NotFoundError
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
 from logic.models import Flavor, Image, Keypair
-from logic.servers import counts
+from logic.servers import counts, rebuild_options
 from logic.servers.errors import Invalid
 from logic.servers.validation import (
     canonical_ip,
@@ -107,6 +107,7 @@ class CreateRequest:
     description: str | None = None
     count: int = 1
     return_reservation_id: bool = False  # answer {"reservation_id": ...} instead of the server
+    tags: list[str] = field(default_factory=list)  # from microversion 2.52
 
 
 def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
@@ -142,11 +143,7 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
     admin_pass = spec.get("adminPass")
     if admin_pass is not None and not isinstance(admin_pass, str):
         raise Invalid("Invalid input for field/attribute adminPass: it must be a string.")
-    user_data = spec.get("user_data")
-    if user_data is not None and not isinstance(user_data, str):
-        raise Invalid("Invalid input for field/attribute user_data: it must be a base64 string.")
-    if user_data and len(user_data) > 65535:
-        raise Invalid("user_data is too large (max 65535 bytes).")
+    user_data = rebuild_options.validate_user_data(spec.get("user_data"))
     description = validate_description(spec.get("description"))
     _, count = counts.counts(spec)  # as many as max_count: quota and placement refuse the whole request
     return CreateRequest(
@@ -163,5 +160,14 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
         description=description,
         count=count,
         return_reservation_id=counts.return_reservation_id(spec),
+        tags=_tags(spec),
     )
 
+
+def _tags(spec: dict) -> list[str]:
+    """The server tags a create body gives (Nova 2.52: the 2.26 tag rules)."""
+    if "tags" not in spec:
+        return []
+    from logic import server_tags  # it imports this package
+
+    return server_tags.validate_tags(spec["tags"])

@@ -119,3 +119,25 @@ def test_action_events_are_the_admins_before_2_51(member, active, admin_client):
     assert event["result"] == "Success" and "traceback" not in event
     tempest_schemas.validate(shown, "servers", "show_instance_action", "2.51")
     assert "traceback" in admin_client.get(url, **at("2.51")).json()["instanceAction"]["events"][0]
+
+
+# ----------------------------------------------------------------------------- 2.52: tags on create
+def create_at(client, version, flavor, image, **fields):
+    body = {"server": {"name": "t", "flavorRef": str(flavor.pk), "imageRef": str(image.id), "networks": "auto", **fields}}
+    return client.post("/compute/v2.1/servers", body, format="json", **at(version))
+
+
+def test_tags_on_create_from_2_52(member, jobs, backend, flavor, image):
+    refused = create_at(member, "2.51", flavor, image, tags=["a"])
+    assert refused.status_code == 400 and Server.objects.count() == 0
+    created = create_at(member, "2.52", flavor, image, tags=["web", "prod", "web"])
+    assert created.status_code == 202, created.content
+    server_id = created.json()["server"]["id"]
+    assert member.get(f"/compute/v2.1/servers/{server_id}", **at("2.52")).json()["server"]["tags"] == ["prod", "web"]
+    assert [s["id"] for s in member.get("/compute/v2.1/servers?tags=web", **at("2.52")).json()["servers"]] == [server_id]
+
+
+@pytest.mark.parametrize("tags", ["web", [""], ["a/b"], ["x" * 61], [f"t{n}" for n in range(51)], [1]])
+def test_bad_tags_on_create_are_400_and_create_nothing(member, jobs, backend, flavor, image, tags):
+    resp = create_at(member, "2.52", flavor, image, tags=tags)
+    assert resp.status_code == 400 and Server.objects.count() == 0 and jobs.calls == []
