@@ -18,6 +18,7 @@ from api.compute import (
     keypairs,
     limits,
     quota_sets,
+    server_password,
     servers,
     versions,
 )
@@ -45,6 +46,7 @@ api_patterns = [
     route(rf"servers/{ID}/tags", servers.ServerTagList),
     route(rf"servers/{ID}/tags/(?P<tag>[^/]+)", servers.ServerTagItem),
     route(rf"servers/{ID}/os-instance-actions", servers.InstanceActionList),
+    route(rf"servers/{ID}/os-server-password", server_password.ServerPassword),
     route(rf"servers/{ID}/os-instance-actions/(?P<request_id>[^/]+)", servers.InstanceActionItem),
     # flavors, keypairs, limits, extensions, availability zones, the image proxy
     route(r"flavors", flavors.FlavorList),

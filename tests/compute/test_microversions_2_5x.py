@@ -98,3 +98,14 @@ def test_limits_and_quota_sets_lose_the_injected_file_keys_at_2_57(member, versi
         keys = set(resp.json()["quota_set"])
         assert ("injected_files" in keys) is not gone and ("injected_file_path_bytes" in keys) is not gone
         tempest_schemas.validate(resp, "quotas", schema, version)
+
+
+# ----------------------------------------------------------------------------- os-server-password
+def test_server_password_is_empty_and_clearing_it_is_204(member, reader, active, other):
+    url = f"/compute/v2.1/servers/{active.pk}/os-server-password"
+    shown = reader.get(url)
+    assert shown.status_code == 200 and shown.json() == {"password": ""}
+    assert reader.delete(url).status_code == 403
+    assert member.delete(url).status_code == 204
+    assert other.get(url).status_code == 404
+    assert member.get("/compute/v2.1/servers/999999/os-server-password").status_code == 404

@@ -150,7 +150,7 @@ def tempest_conf(url: str, facts: dict, accounts_file: Path, max_microversion: s
         [service_available]
         nova = True
         neutron = True
-        glance = False
+        glance = True
         cinder = False
         swift = False
         """
@@ -199,6 +199,7 @@ def summarize(output: str) -> dict:
         "failed": totals.get("Failed", counts["FAILED"]),
         "skips": {t: r for t, (s, r) in sorted(outcomes.items()) if s == "SKIPPED"},
         "failures": sorted(t for t, (s, _) in outcomes.items() if s == "FAILED"),
+        "passed_tests": sorted(t for t, (s, _) in outcomes.items() if s == "ok"),
     }
 
 
