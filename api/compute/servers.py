@@ -19,6 +19,7 @@ from api.renderers import FastJSONRenderer
 from logic import consoles, server_rows, server_tags
 from logic import servers as rules
 from logic.models import Flavor, ServerAction
+from logic.servers import action_log
 
 # Nova's [api] max_limit: a list never returns more than this per page.
 MAX_LIMIT = 1000
@@ -504,8 +505,9 @@ class ServerIPsByNetwork(ServerView):
 
 
 # ----------------------------------------------------------------------------- action log
-def action_body(action: ServerAction, *, with_events: bool, traceback: bool = True) -> dict:
-    """One action of the log; ``with_events`` adds its events, ``traceback`` their (admin-only) traceback."""
+def action_body(action: ServerAction, *, with_events: bool, traceback: bool = True, updated_at: bool = False) -> dict:
+    """One action of the log; ``with_events`` adds its events, ``traceback`` their (admin-only) traceback,
+    ``updated_at`` (2.58) when its record last changed."""
     body = {
         "action": action.action,
         "request_id": action.request_id,
@@ -515,6 +517,8 @@ def action_body(action: ServerAction, *, with_events: bool, traceback: bool = Tr
         "message": action.message,
         "instance_uuid": str(action.server_id),
     }
+    if updated_at:
+        body["updated_at"] = render.iso_usec(action_log.updated_at(action))
     if with_events:
         body["events"] = (
             [
@@ -544,7 +548,19 @@ class InstanceActionList(InstanceActionView):
 
     def get(self, request, server_id):
         server = self.logged_server(server_id)
-        return Response({"instanceActions": [action_body(a, with_events=False) for a in server.actions.all()]})
+        if self.is_synnefo or not self.mv("2.58"):
+            return Response({"instanceActions": [action_body(a, with_events=False) for a in server.actions.all()]})
+        # 2.58: paged (limit, marker = a request id), changes-since, updated_at
+        with rule_errors():
+            actions, more = action_log.page(server, request.query_params, MAX_LIMIT)
+        body: dict = {"instanceActions": [action_body(a, with_events=False, updated_at=True) for a in actions]}
+        if more and actions:
+            params = request.query_params.copy()
+            params["marker"] = actions[-1].request_id
+            params.setdefault("limit", str(len(actions)))
+            href = f"{self.link('servers', server.pk, 'os-instance-actions')}?{urlencode(params, doseq=True)}"
+            body["links"] = [{"rel": "next", "href": href}]
+        return Response(body)
 
 
 class InstanceActionItem(InstanceActionView):
@@ -558,7 +574,9 @@ class InstanceActionItem(InstanceActionView):
         # Nova's default policy shows the events to admins only, and to everyone from 2.51 (tracebacks stay the admins')
         admin = request.auth.is_admin
         with_events = self.is_synnefo or admin or self.mv("2.51")
-        return Response({"instanceAction": action_body(action, with_events=with_events, traceback=admin or self.is_synnefo)})
+        updated = not self.is_synnefo and self.mv("2.58")
+        body = action_body(action, with_events=with_events, traceback=admin or self.is_synnefo, updated_at=updated)
+        return Response({"instanceAction": body})
 
 
 # ----------------------------------------------------------------------------- remote consoles

@@ -84,15 +84,15 @@ def active(server):
 
 ALL_STEPS = [
     "2.1", "2.2", "2.3", "2.8", "2.9", "2.15", "2.16", "2.18", "2.19", "2.20", "2.21", "2.25", "2.26", "2.39",
-    "2.42", "2.46", "2.47", "2.51", "2.52", "2.54", "2.57",
+    "2.42", "2.46", "2.47", "2.51", "2.52", "2.54", "2.57", "2.58",
 ]  # fmt: skip
 
 
-def test_the_advertised_maximum_is_2_57(client):
-    assert str(base.MAX_VERSION) == "2.57"
+def test_the_advertised_maximum_is_2_58(client):
+    assert str(base.MAX_VERSION) == "2.58"
     nova = client.get("/compute/").json()["versions"][1]
-    assert nova["version"] == "2.57"
-    assert client.get("/compute/v2.1/", **at("2.58")).status_code == 406
+    assert nova["version"] == "2.58"
+    assert client.get("/compute/v2.1/", **at("2.59")).status_code == 406
 
 
 # ----------------------------------------------------------------------------- server bodies per version

@@ -1,4 +1,4 @@
-"""Microversions 2.52-2.57 over HTTP (2.52's tags on create are in test_microversions_2_4x.py).
+"""Microversions 2.52-2.58 over HTTP (2.52's tags on create are in test_microversions_2_4x.py).
 
 2.53 (services and hypervisors by uuid) and 2.56 (migrate to a host) change APIs that
 are not served; 2.55's flavor descriptions are in test_flavors.py.
@@ -6,11 +6,13 @@ are not served; 2.55's flavor descriptions are in test_flavors.py.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
 from logic.enums import OperState
-from logic.models import Keypair, Server
+from logic.models import Keypair, Server, ServerAction
 from tests.compute import tempest_schemas
 from tests.compute.test_microversions import at
 
@@ -109,3 +111,44 @@ def test_server_password_is_empty_and_clearing_it_is_204(member, reader, active,
     assert member.delete(url).status_code == 204
     assert other.get(url).status_code == 404
     assert member.get("/compute/v2.1/servers/999999/os-server-password").status_code == 404
+
+
+# ----------------------------------------------------------------------------- 2.58 action log paging
+@pytest.fixture
+def logged(member, active):
+    """Five actions in the log of ``active`` (the create, then four lock/unlock), oldest first."""
+    for body in ({"lock": None}, {"unlock": None}, {"lock": None}, {"unlock": None}):
+        assert member.post(f"/compute/v2.1/servers/{active.pk}/action", body, format="json").status_code == 202
+    return [a.request_id for a in reversed(active.actions.all())]
+
+
+def test_the_action_log_pages_from_2_58(member, active, logged):
+    url = f"/compute/v2.1/servers/{active.pk}/os-instance-actions"
+    old = member.get(url, {"limit": 2}, **at("2.57")).json()
+    assert len(old["instanceActions"]) == 5 and "updated_at" not in old["instanceActions"][0] and "links" not in old
+    first = member.get(url, {"limit": 2}, **at("2.58"))
+    tempest_schemas.validate(first, "servers", "list_instance_actions", "2.58")
+    body = first.json()
+    newest_first = list(reversed(logged))
+    assert [a["request_id"] for a in body["instanceActions"]] == newest_first[:2]
+    assert all(a["updated_at"] for a in body["instanceActions"])
+    (link,) = body["links"]
+    assert link["rel"] == "next" and f"marker={newest_first[1]}" in link["href"]
+    rest = member.get(url, {"limit": 10, "marker": newest_first[1]}, **at("2.58")).json()
+    assert [a["request_id"] for a in rest["instanceActions"]] == newest_first[2:] and "links" not in rest
+    shown = member.get(f"{url}/{logged[0]}", **at("2.58"))
+    tempest_schemas.validate(shown, "servers", "show_instance_action", "2.58")
+    assert shown.json()["instanceAction"]["updated_at"]
+
+
+def test_the_action_log_filters_by_changes_since_from_2_58(member, active, logged):
+    url = f"/compute/v2.1/servers/{active.pk}/os-instance-actions"
+    ServerAction.objects.filter(request_id=logged[0]).update(start_time=timezone.now() - timedelta(days=2), finish_time=None)
+    since = (timezone.now() - timedelta(days=1)).isoformat()
+    listed = member.get(url, {"changes-since": since}, **at("2.58")).json()["instanceActions"]
+    assert logged[0] not in [a["request_id"] for a in listed] and len(listed) == 4
+
+
+@pytest.mark.parametrize("params", [{"marker": "req-unknown"}, {"limit": "x"}, {"limit": -1}, {"changes-since": "yesterday"}])
+def test_bad_action_log_queries_are_400_from_2_58(member, active, params):
+    assert member.get(f"/compute/v2.1/servers/{active.pk}/os-instance-actions", params, **at("2.58")).status_code == 400
