@@ -18,7 +18,7 @@ command -v psql >/dev/null 2>&1 || need+=(postgresql)
 command -v rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)  # the date guard below
-# the console tests: Debian's chromium (driven by Playwright) and npm for noVNC
+# the console and UI tests (tests/ui): Debian's chromium (driven by Playwright); npm for noVNC and jQuery
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 if ((${#need[@]})); then
