@@ -3,7 +3,7 @@
 Nova's schema takes a count as a JSON integer or a string of digits, at least 1;
 anything else (``2.5``, ``"2.5"``, ``"a"``, ``true``, ``0``) is a 400 before anything
 is created. ``return_reservation_id`` is Nova's boolean (``true``, ``"True"``,
-``"yes"``, ``"1"``, ...): when true, the create answers only the reservation id
+``"yes"``, ``"1"``, ... :mod:`logic.booleans`): when true, the create answers only the reservation id
 its servers share.
 """
 
@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 
+from logic.booleans import nova_boolean
 from logic.servers.errors import Invalid
 
 _DIGITS = re.compile(r"[0-9]+")
-_TRUE = frozenset({"1", "t", "true", "on", "y", "yes"})
-_FALSE = frozenset({"0", "f", "false", "off", "n", "no"})
 
 
 def _count(spec: dict, key: str, default: int) -> int:
@@ -42,8 +41,7 @@ def counts(spec: dict) -> tuple[int, int]:
 def return_reservation_id(spec: dict) -> bool:
     """Whether the create answers ``{"reservation_id": ...}`` instead of the server."""
     value = spec.get("return_reservation_id", False)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
+    flag = nova_boolean(value)
+    if flag is not None:
+        return flag
     raise Invalid(f"Invalid input for field/attribute return_reservation_id. Value: {value!r}. It must be a boolean.")
