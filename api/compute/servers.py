@@ -19,6 +19,7 @@ from api.renderers import FastJSONRenderer
 from logic import consoles, server_rows, server_tags
 from logic import servers as rules
 from logic.models import Flavor
+from logic.servers import scope
 
 # Nova's [api] max_limit: a list never returns more than this per page.
 MAX_LIMIT = 1000
@@ -218,7 +219,7 @@ class ServerList(ServerView):
         ctx = request.auth
         with rule_errors():
             params = self.list_params()
-            qs = rules.filter_servers(rules.visible_servers(ctx, include_deleted=True), params)
+            qs = rules.filter_servers(scope.listed_servers(ctx, params), params)
             if qs is not None and not self.is_synnefo and TAG_FILTERS & set(params):
                 qs = server_tags.filter_by_tags(qs, params)
             with_tags = self.detail and self.with_tags()
