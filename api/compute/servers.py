@@ -306,6 +306,10 @@ class ServerActionView(ServerView):
                 raise NotFound(f"The {name} action is gone from microversion 2.6: use POST /servers/{{id}}/remote-consoles.")
             if not self.is_synnefo and name in self.NETWORK_PROXY_ACTIONS and self.mv("2.44"):
                 raise NotFound(f"The {name} action is gone from microversion 2.44: use the network API.")
+            if name in self.SOFT_DELETE_ACTIONS:
+                # Nova without soft delete (reclaim_instance_interval = 0): no server is ever SOFT_DELETED
+                server = self.server(server_id)
+                raise Conflict(f"Cannot '{name}' instance {server.pk}: it is not soft-deleted (soft delete is not enabled).")
             if name in self.NOT_SUPPORTED:
                 self.server(server_id)  # 404 first for a missing server
                 raise NotImplementedFault(self.NOT_SUPPORTED[name])
@@ -316,6 +320,9 @@ class ServerActionView(ServerView):
 
     # replaced by /servers/{id}/remote-consoles from microversion 2.6
     CONSOLE_ACTIONS = frozenset({"os-getVNCConsole", "os-getSPICEConsole", "os-getRDPConsole", "os-getSerialConsole"})
+
+    # the actions on SOFT_DELETED servers: a 409 here, as in Nova with soft delete off
+    SOFT_DELETE_ACTIONS = frozenset({"restore", "forceDelete"})
 
     # Nova's proxies of the network API, removed (404) from microversion 2.44
     NETWORK_PROXY_ACTIONS = frozenset({"addFixedIp", "removeFixedIp", "addFloatingIp", "removeFloatingIp"})
@@ -340,8 +347,6 @@ class ServerActionView(ServerView):
         "os-getConsoleOutput": "Console output is not available from Ganeti.",
         "migrate": "Migration is an operator action (gnt-instance migrate).",
         "os-migrateLive": "Migration is an operator action (gnt-instance migrate).",
-        "forceDelete": "Soft delete is not enabled: deleted servers are gone, nothing to force.",
-        "restore": "Soft delete is not enabled: deleted servers cannot be restored.",
     }
 
     def handlers(self) -> dict:

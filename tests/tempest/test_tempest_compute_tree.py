@@ -2,7 +2,7 @@
 
 Unmodified tempest 47.0.0 (``run_tempest``: own database, vhost, Ganeti prefix, account
 locks). Zero failures are required. What is left out is listed in :data:`EXCLUDED` with
-the reason: tests of what the networks, volumes and console issues build (their own
+the reason: tests of what the networks, images, volumes and console issues build (their own
 checks cover it, and this selection takes them in as they land) and Nova APIs this cloud
 does not offer at all, for which tempest has no feature flag to skip them. Every skip
 tempest itself makes is printed with its reason and must be explained by
@@ -52,11 +52,29 @@ EXCLUDED: dict[str, str] = {
     "admin.test_simple_tenant_usage": "not offered: simple tenant usage",
     "admin.test_server_diagnostics": "not offered: server diagnostics",
     "admin.test_server_external_events": "not offered: server external events",
-    "admin.test_quotas.QuotaClassesAdminTestJSON": "not offered: quota classes",
     "admin.test_servers_on_multinodes": "not offered: host-targeted placement",
     "admin.test_migrate_server": "not offered: migrate through the API",
     "admin.test_servers_negative.ServersAdminNegativeTestJSON.test_migrate": "not offered: migrate through the API",
     "servers.test_server_group": "not offered: server groups",
+    "admin.test_quotas.QuotaClassesAdmin": "not offered: quota classes",
+    "admin.test_quotas.QuotasAdminTest": (
+        "tempest dynamic credentials: creates projects and users through the Keystone admin API, not offered"
+    ),
+    "admin.test_quotas_negative.QuotasAdminNegativeTest": (
+        "tempest dynamic credentials: creates projects and users through the Keystone admin API, not offered"
+    ),
+    "admin.test_servers.ServersAdminTestJSON.test_reset_state_server": (
+        "not offered: os-resetState (a server's state is only what Ganeti reports)"
+    ),
+    "admin.test_servers.ServersAdminTestJSON.test_list_servers_filter_by_error_status": "not offered: os-resetState",
+    "admin.test_servers.ServersAdminTestJSON.test_rebuild_server_in_error_state": "not offered: os-resetState",
+    "admin.test_servers_negative.ServersAdminNegativeTestJSON.test_reset_state": "not offered: os-resetState",
+    "admin.test_delete_server.DeleteServersAdminTestJSON.test_delete_server_while_in_error_state": ("not offered: os-resetState"),
+    "admin.test_servers.ServersAdminTestJSON.test_inject_network_info": "not offered: injectNetworkInfo",
+    "admin.test_servers.ServersAdminTestJSON.test_reset_network": "not offered: resetNetwork",
+    # the images issue (Glance uploads; the image API is read-only until it lands)
+    "images.": "images issue: creating images (Glance uploads, snapshots)",
+    "flavors.test_flavors_negative.FlavorsV2NegativeTest.test_boot_with_low_ram": "images issue: creates an image",
 }
 
 # Skips whose reason the configuration asks for (features flagged off, services not there)
