@@ -2,8 +2,8 @@
 
 Nova's default policy lets an administrator show and act on any server by id, while
 lists stay the caller's project unless ``all_tenants`` asks for every project
-(``tenant_id``/``project_id`` imply it and narrow it to one). ``all_tenants`` from
-anyone else is a 403, as in Nova.
+(``tenant_id``/``project_id`` then narrow it to one). ``all_tenants`` from anyone
+else is a 403, as in Nova.
 """
 
 from __future__ import annotations
@@ -28,12 +28,17 @@ def _flag(value: str | None) -> bool:
 
 
 def listed_servers(ctx: AuthContext, params) -> QuerySet[Server]:
-    """The servers a list request ranges over (deleted ones included; the filters come after)."""
-    project = params.get("project_id") or params.get("tenant_id")
-    everyone = _flag(params.get("all_tenants")) if "all_tenants" in params else project is not None
+    """The servers a list request ranges over (deleted ones included; the other filters come after).
+
+    ``tenant_id``/``project_id`` narrow only together with ``all_tenants`` (Nova ignores them
+    otherwise); an admin's ``host`` keeps the servers of that Ganeti cluster.
+    """
+    everyone = "all_tenants" in params and _flag(params.get("all_tenants"))
     if everyone and not ctx.is_admin:
         raise PolicyError("Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed.")
-    if not everyone:
-        return Server.objects.filter(project=ctx.project)
-    qs = Server.objects.all()
-    return qs.filter(project_id=project) if project else qs
+    qs = Server.objects.all() if everyone else Server.objects.filter(project=ctx.project)
+    if everyone and (project := params.get("project_id") or params.get("tenant_id")):
+        qs = qs.filter(project_id=project)
+    if ctx.is_admin and (host := params.get("host")):
+        qs = qs.filter(backend__name=host)
+    return qs

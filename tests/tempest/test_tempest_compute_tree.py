@@ -71,6 +71,12 @@ EXCLUDED: dict[str, str] = {
     "admin.test_servers_negative.ServersAdminNegativeTestJSON.test_reset_state": "not offered: os-resetState",
     "admin.test_delete_server.DeleteServersAdminTestJSON.test_delete_server_while_in_error_state": ("not offered: os-resetState"),
     "admin.test_servers.ServersAdminTestJSON.test_inject_network_info": "not offered: injectNetworkInfo",
+    "admin.test_flavors.FlavorsAdminTestJSON.test_create_flavor_with_uuid_id": (
+        "not offered: flavor ids are integers here (string and UUID flavor ids are refused with a 400)"
+    ),
+    "admin.test_flavors.FlavorsAdminTestJSON.test_create_flavor_with_none_id": (
+        "not offered: a flavor created without an id gets the next integer id, not a UUID"
+    ),
     "admin.test_servers.ServersAdminTestJSON.test_reset_network": "not offered: resetNetwork",
     # the images issue (Glance uploads; the image API is read-only until it lands)
     "images.": "images issue: creating images (Glance uploads, snapshots)",
