@@ -15,6 +15,7 @@ from django.core.management.color import no_style
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 
+from logic.booleans import nova_boolean
 from logic.errors import ConflictError, InvalidInput, NotFoundError, PolicyError
 from logic.identity import AuthContext
 from logic.models import Flavor, Project, Server
@@ -191,8 +192,10 @@ def create_flavor(
     }
     if isinstance(rxtx_factor, bool) or not isinstance(rxtx_factor, int | float) or not 0 < rxtx_factor <= 3.4e38:
         raise InvalidInput("Invalid input for field/attribute rxtx_factor: a number greater than 0.")
-    if not isinstance(is_public, bool):
+    public = nova_boolean(is_public)
+    if public is None:
         raise InvalidInput("Invalid input for field/attribute os-flavor-access:is_public: a boolean.")
+    is_public = public
     if description is not None and (not isinstance(description, str) or len(description) > 65535):
         raise InvalidInput("Invalid input for field/attribute description: a string of at most 65535 characters.")
     pk = None

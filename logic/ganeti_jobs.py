@@ -26,6 +26,7 @@ from django.conf import settings
 from cyclades.logs import request_id_var
 from logic import image_deploy, rapi
 from logic.backends import client_for
+from logic.enums import OperState
 from logic.errors import InvalidInput
 from logic.models import Flavor, Image, Server
 from logic.rapi import RapiClient, RapiError, RapiNotFound, RapiUnavailable
@@ -165,10 +166,15 @@ def resize_server(server: Server, flavor: Flavor, *, restart: bool = False) -> i
 
 
 def rebuild_server(server: Server, image: Image) -> int:
-    """Reinstall with ``image``'s OS and parameters; Ganeti's job shuts the VM down, reinstalls, starts it."""
+    """Reinstall with ``image``'s OS and parameters; Ganeti's job shuts the VM down and reinstalls it.
+
+    The job starts it again unless it was stopped: as in Nova, a SHUTOFF server stays
+    SHUTOFF after a rebuild (an ACTIVE or ERROR one comes back ACTIVE).
+    """
+    start = server.operstate != OperState.STOPPED
     with _client(server) as client:
         job_id = client.reinstall_instance(
-            server.ganeti_name, os=image.ganeti_os, osparams=osparams_for(image, server, "rebuild"), start=True
+            server.ganeti_name, os=image.ganeti_os, osparams=osparams_for(image, server, "rebuild"), start=start
         )
     return _submitted(server, f"rebuild from image {image.id}", job_id)
 

@@ -43,11 +43,14 @@ NOVA_KEYS = (
 _FIXED_EXTRA = {"fixed_ips": -1, "injected_file_path_bytes": 0}
 #: The keys Nova's proxy deprecation (microversion 2.36) removed: networks are Neutron's.
 NETWORK_KEYS = frozenset({"fixed_ips", "floating_ips", "security_group_rules", "security_groups"})
+#: The keys of personality (injected files), removed with it at microversion 2.57.
+FILE_KEYS = frozenset({"injected_file_content_bytes", "injected_file_path_bytes", "injected_files"})
 
 
-def nova_keys(*, network_keys: bool = True) -> tuple[str, ...]:
-    """The Nova keys of a quota set (without the network ones from microversion 2.36)."""
-    return NOVA_KEYS if network_keys else tuple(k for k in NOVA_KEYS if k not in NETWORK_KEYS)
+def nova_keys(*, network_keys: bool = True, file_keys: bool = True) -> tuple[str, ...]:
+    """The Nova keys of a quota set (without the network ones from microversion 2.36, the file ones from 2.57)."""
+    dropped = (frozenset() if network_keys else NETWORK_KEYS) | (frozenset() if file_keys else FILE_KEYS)
+    return tuple(k for k in NOVA_KEYS if k not in dropped)
 
 
 def target_project(ctx: AuthContext, project_id: str, *, write: bool) -> Project:
@@ -72,12 +75,14 @@ def target_user(project: Project, user_id: str | None) -> User | None:
     return user
 
 
-def quota_set(project: Project, user: User | None = None, *, extended: bool = False, network_keys: bool = True) -> dict:
+def quota_set(
+    project: Project, user: User | None = None, *, extended: bool = False, network_keys: bool = True, file_keys: bool = True
+) -> dict:
     """The quota set: every Nova key's limit (and the cloud's own resources when ``extended``)."""
     own = quotas.limits(project, user)
     fixed = limits.project_limits(project)
     body = {}
-    for key in nova_keys(network_keys=network_keys):
+    for key in nova_keys(network_keys=network_keys, file_keys=file_keys):
         if key in NOVA_RESOURCES:
             body[key] = own[NOVA_RESOURCES[key]]
         else:
@@ -87,11 +92,13 @@ def quota_set(project: Project, user: User | None = None, *, extended: bool = Fa
     return body
 
 
-def quota_set_detail(project: Project, user: User | None = None, *, extended: bool = False, network_keys: bool = True) -> dict:
+def quota_set_detail(
+    project: Project, user: User | None = None, *, extended: bool = False, network_keys: bool = True, file_keys: bool = True
+) -> dict:
     """``/detail``: ``{key: {limit, in_use, reserved}}``; ``reserved`` is what pending charges hold."""
     figures = quotas.usage(project, user)
     body = {}
-    for key, limit in quota_set(project, user, extended=extended, network_keys=network_keys).items():
+    for key, limit in quota_set(project, user, extended=extended, network_keys=network_keys, file_keys=file_keys).items():
         resource = NOVA_RESOURCES.get(key, key if key in figures else None)
         if resource is None:
             body[key] = {"limit": limit, "in_use": 0, "reserved": 0}
@@ -101,10 +108,10 @@ def quota_set_detail(project: Project, user: User | None = None, *, extended: bo
     return body
 
 
-def defaults(*, extended: bool = False, network_keys: bool = True) -> dict:
+def defaults(*, extended: bool = False, network_keys: bool = True, file_keys: bool = True) -> dict:
     """The defaults (the QUOTA_* settings) as a quota set."""
     body = {}
-    for key in nova_keys(network_keys=network_keys):
+    for key in nova_keys(network_keys=network_keys, file_keys=file_keys):
         if key in NOVA_RESOURCES:
             body[key] = quotas.default_limit(NOVA_RESOURCES[key])
         else:
@@ -114,7 +121,9 @@ def defaults(*, extended: bool = False, network_keys: bool = True) -> dict:
     return body
 
 
-def update(project: Project, body: object, user: User | None = None, *, network_keys: bool = True) -> None:
+def update(
+    project: Project, body: object, user: User | None = None, *, network_keys: bool = True, file_keys: bool = True
+) -> None:
     """Apply a ``PUT`` body ``{"quota_set": {key: limit, ..., "force": bool}}``; nothing changes on a 400.
 
     Without ``network_keys`` (Nova from 2.36) the network keys are unknown properties.
@@ -129,7 +138,7 @@ def update(project: Project, body: object, user: User | None = None, *, network_
         force = str(force).lower() == "true"
     changes: dict[str, int | None] = {}
     for key, value in spec.items():
-        if not network_keys and key in NETWORK_KEYS:
+        if (not network_keys and key in NETWORK_KEYS) or (not file_keys and key in FILE_KEYS):
             raise InvalidInput(f"Additional properties are not allowed ({key!r} was unexpected).")
         resource = NOVA_RESOURCES.get(key) or (key if key in quotas.RESOURCES else None)
         if resource is None:

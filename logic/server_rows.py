@@ -12,8 +12,9 @@ round trips). Elsewhere (SQLite in the embedded mode) the NICs and metadata of
 the page come in one query each. Either way the number of queries is constant,
 whatever the number of servers.
 
-UUID columns are cast to text in SQL: the renderers want strings, and the
-database converts them far faster than Python builds ``uuid.UUID`` objects.
+UUID columns are cast to their canonical text (with dashes, :mod:`logic.uuid_text`) in
+SQL: the renderers want strings, and the database converts them far faster than Python
+builds ``uuid.UUID`` objects.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from datetime import datetime
 import orjson
 from django.conf import settings
 from django.db import connections
-from django.db.models import CharField, QuerySet, TextField
+from django.db.models import QuerySet, TextField
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast
 
 from logic.models import Server, ServerMetadata, ServerNIC, ServerTag
+from logic.uuid_text import UUIDText
 
 # Server columns a response reads, in ServerRow's field order (image_id and the NIC ids are cast).
 _SERVER_COLUMNS = (
@@ -157,7 +158,7 @@ def load(qs: QuerySet[Server], *, limit: int | None = None, with_tags: bool = Fa
 
     ``with_tags``: also the servers' tags (bodies show them from microversion 2.26).
     """
-    values = qs.annotate(image_ref=Cast("image_id", CharField()))
+    values = qs.annotate(image_ref=UUIDText("image_id"))
     if joined_supported(qs.db):
         return _load_joined(values, limit, with_tags)
     values = values.values_list(*_SERVER_COLUMNS, "image_ref")
@@ -171,7 +172,7 @@ def load(qs: QuerySet[Server], *, limit: int | None = None, with_tags: bool = Fa
     nics = (
         ServerNIC.objects.filter(server_id__in=ids)
         .order_by("server_id", "index")
-        .annotate(port_id=Cast("id", CharField()))
+        .annotate(port_id=UUIDText("id"))
         .values_list(*_NIC_COLUMNS, "port_id")
     )
     for server_id, *columns in nics:

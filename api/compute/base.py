@@ -63,9 +63,17 @@ MIN_VERSION = Microversion(2, 1)
 # maxImageMeta. The others up to 2.39 change APIs this cloud does not serve (services, server
 # groups, fixed IPs, virtual interfaces, evacuate, migrations, hypervisors, hosts, console auth
 # tokens, volume attachments; live migration is refused whatever the body).
-# Next: 2.40-2.46 (nothing served changes but 2.42 device tags again, 2.44 removed actions as
-# 404, 2.45 createImage's body), then 2.47 (the embedded flavor).
-MAX_VERSION = Microversion(2, 39)
+# 2.42 device tags on networks and block devices again; 2.44 the network proxy actions
+# (add/removeFixedIp, add/removeFloatingIp) are 404; 2.46 signals X-OpenStack-Request-ID (always
+# sent); 2.47 the embedded flavor; 2.51 instance action events for everyone (tracebacks: admins).
+# 2.52 tags on create; 2.54 key_name on rebuild (and in its answer); 2.55 flavor descriptions;
+# 2.57 no personality (400), user_data on rebuild, no injected-file limits and quota keys;
+# 2.58 the action log paged (limit, marker) with changes-since and updated_at.
+# 2.40, 2.41, 2.43, 2.45, 2.48-2.50, 2.53 and 2.56 change APIs not served here (simple tenant
+# usage, aggregates, os-hosts, createImage/createBackup (refused), diagnostics, tagged attach,
+# quota classes, services and hypervisors by uuid, migrate to a host (refused)).
+# The README's compatibility table lists every version.
+MAX_VERSION = Microversion(2, 58)
 
 SERVICE = "compute"
 NEW_HEADER = "OpenStack-API-Version"

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from api.auth import require_admin
 from api.compute.base import ComputeView
 from api.faults import BadRequest, NotFound
+from logic import flavor_extra_specs as extra_specs
 from logic import flavors as rules
 from logic.models import Flavor
 
@@ -168,18 +169,28 @@ class FlavorAction(FlavorViewMixin):
 
 
 class FlavorExtraSpecs(FlavorViewMixin):
-    """``GET /flavors/{id}/os-extra_specs`` (read-only here; extra specs are set by operators)."""
+    """``GET /flavors/{id}/os-extra_specs``; ``POST`` sets keys (admins)."""
 
     def get(self, request, flavor_id):
         flavor = rules.get_flavor(request.auth, flavor_id)
         return Response({"extra_specs": {str(k): str(v) for k, v in (flavor.extra_specs or {}).items()}})
 
+    def post(self, request, flavor_id):
+        return Response({"extra_specs": extra_specs.set_specs(request.auth, flavor_id, request.data)})
+
 
 class FlavorExtraSpec(FlavorViewMixin):
-    """``GET /flavors/{id}/os-extra_specs/{key}``."""
+    """``GET/PUT/DELETE /flavors/{id}/os-extra_specs/{key}`` (changes: admins)."""
 
     def get(self, request, flavor_id, key):
         specs = rules.get_flavor(request.auth, flavor_id).extra_specs or {}
         if key not in specs:
             raise NotFound(f"Flavor {flavor_id} has no extra specs with key {key}.")
         return Response({key: str(specs[key])})
+
+    def put(self, request, flavor_id, key):
+        return Response(extra_specs.update_spec(request.auth, flavor_id, key, request.data))
+
+    def delete(self, request, flavor_id, key):
+        extra_specs.delete_spec(request.auth, flavor_id, key)
+        return Response(status=200)

@@ -16,12 +16,14 @@ builds no model instance. Links are joined from prefixes computed once per reque
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
 from logic import server_status
 from logic.enums import OperState
+from logic.models import Flavor
 from logic.server_rows import AdminFacts, ServerRow
 
 _PROGRESS_STATUSES = {"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE"}
@@ -48,6 +50,7 @@ class NovaShape:
     extended_attributes: bool = False  # admins: OS-EXT-SRV-ATTR:host/instance_name/hypervisor_hostname
     extended_attributes_v23: bool = False  # 2.3, admins: reservation_id ... user_data
     host_status: bool = False  # 2.16, admins: UP/DOWN/MAINTENANCE/UNKNOWN/""
+    embedded_flavor: bool = False  # 2.47: the flavor's details instead of its id and links
 
     @classmethod
     def of(cls, version, *, admin: bool) -> NovaShape:
@@ -60,6 +63,7 @@ class NovaShape:
             extended_attributes=admin,
             extended_attributes_v23=admin and at >= (2, 3),
             host_status=admin and at >= (2, 16),
+            embedded_flavor=at >= (2, 47),
         )
 
     @property
@@ -173,6 +177,19 @@ def nova_created(server: ServerRow, links: Links, admin_pass: str | None) -> dic
     return body
 
 
+def embedded_flavor(flavor: Flavor) -> dict:
+    """Nova's flavor as embedded in a server from 2.47 (what the server was built with)."""
+    return {
+        "vcpus": flavor.vcpus,
+        "ram": flavor.ram,
+        "disk": flavor.disk,
+        "ephemeral": flavor.ephemeral,
+        "swap": flavor.swap,
+        "original_name": flavor.name,
+        "extra_specs": {str(k): str(v) for k, v in (flavor.extra_specs or {}).items()},
+    }
+
+
 def nova_common(
     server: ServerRow,
     links: Links,
@@ -180,8 +197,12 @@ def nova_common(
     *,
     status: str | None = None,
     extended_ips: bool = False,
+    flavors: Mapping[int, dict] | None = None,
 ) -> dict:
-    """The fields every full server view has (tempest's ``common_show_server``), as of ``shape``."""
+    """The fields every full server view has (tempest's ``common_show_server``), as of ``shape``.
+
+    ``flavors``: the embedded flavors by id (:func:`embedded_flavor`), needed from 2.47.
+    """
     status = status or status_of(server)
     body = {
         "id": str(server.pk),
@@ -211,6 +232,8 @@ def nova_common(
         body["description"] = server.description
     if shape.tags:
         body["tags"] = list(server.tags)
+    if shape.embedded_flavor and flavors is not None:
+        body["flavor"] = flavors[server.flavor_id]
     return body
 
 
@@ -222,9 +245,15 @@ def vm_state(server: ServerRow) -> str:
     return _VM_STATE.get(server.operstate, "error")
 
 
-def nova_detail(server: ServerRow, links: Links, shape: NovaShape = BASE_SHAPE, facts: AdminFacts | None = None) -> dict:
+def nova_detail(
+    server: ServerRow,
+    links: Links,
+    shape: NovaShape = BASE_SHAPE,
+    facts: AdminFacts | None = None,
+    flavors: Mapping[int, dict] | None = None,
+) -> dict:
     """A server as ``GET /servers/{id}`` and ``/servers/detail`` show it (``facts``: for the admin parts)."""
-    body = nova_common(server, links, shape, extended_ips=True)
+    body = nova_common(server, links, shape, extended_ips=True, flavors=flavors)
     body.update(
         {
             "key_name": server.key_name,

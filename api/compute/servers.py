@@ -18,7 +18,8 @@ from api.faults import BadRequest, Conflict, NotFound, NotImplementedFault, Serv
 from api.renderers import FastJSONRenderer
 from logic import consoles, server_rows, server_tags
 from logic import servers as rules
-from logic.models import ServerAction
+from logic.models import Flavor
+from logic.servers import scope
 
 # Nova's [api] max_limit: a list never returns more than this per page.
 MAX_LIMIT = 1000
@@ -115,18 +116,27 @@ class ServerView(ComputeView):
             return {}
         return server_rows.admin_facts([row.pk for row in rows])
 
-    def full(self, server, facts: dict | None = None) -> dict:
+    def embedded_flavors(self, rows) -> dict[int, dict] | None:
+        """The flavors of ``rows`` as servers embed them from 2.47 (one query), else None."""
+        if self.is_synnefo or not rows or not self.shape().embedded_flavor:
+            return None
+        ids = {row.flavor_id for row in rows}
+        return {flavor.pk: render.embedded_flavor(flavor) for flavor in Flavor.objects.filter(pk__in=ids)}
+
+    def full(self, server, facts: dict | None = None, flavors: dict | None = None) -> dict:
         if self.is_synnefo:
             return render.synnefo_detail(server, self.link_builder())
         if facts is None:
             facts = self.admin_facts([server])
-        return render.nova_detail(server, self.link_builder(), self.shape(), facts.get(server.pk))
+        if flavors is None:
+            flavors = self.embedded_flavors([server])
+        return render.nova_detail(server, self.link_builder(), self.shape(), facts.get(server.pk), flavors)
 
     def common(self, server) -> dict:
         """The update/rebuild answer: Synnefo's full server, or Nova's common fields at this microversion."""
         if self.is_synnefo:
             return render.synnefo_detail(server, self.link_builder())
-        return render.nova_common(server, self.link_builder(), self.shape())
+        return render.nova_common(server, self.link_builder(), self.shape(), flavors=self.embedded_flavors([server]))
 
     def versioned_fields(self, spec: object, fields: dict[str, str]) -> None:
         """400 for a request field newer than the negotiated microversion (``fields``: name -> version)."""
@@ -135,6 +145,14 @@ class ServerView(ComputeView):
         for name, version in fields.items():
             if name in spec and not self.mv(version):
                 raise BadRequest(f"Invalid input for field/attribute {name}: it needs microversion {version} or later.")
+
+    def removed_fields(self, spec: object, fields: dict[str, str]) -> None:
+        """400 for a request field Nova removed at or before the negotiated microversion (name -> version)."""
+        if self.is_synnefo or not isinstance(spec, dict):
+            return
+        for name, version in fields.items():
+            if name in spec and self.mv(version):
+                raise BadRequest(f"Invalid input for field/attribute {name}: it was removed in microversion {version}.")
 
     def check_create_networks(self, spec: object) -> None:
         """What a create request's ``networks`` and block devices may hold at this microversion.
@@ -201,7 +219,7 @@ class ServerList(ServerView):
         ctx = request.auth
         with rule_errors():
             params = self.list_params()
-            qs = rules.filter_servers(rules.visible_servers(ctx, include_deleted=True), params)
+            qs = rules.filter_servers(scope.listed_servers(ctx, params), params)
             if qs is not None and not self.is_synnefo and TAG_FILTERS & set(params):
                 qs = server_tags.filter_by_tags(qs, params)
             with_tags = self.detail and self.with_tags()
@@ -209,7 +227,8 @@ class ServerList(ServerView):
         links = self.link_builder()
         if self.detail:
             facts = self.admin_facts(page)
-            items = [self.full(s, facts) for s in page]
+            flavors = self.embedded_flavors(page)
+            items = [self.full(s, facts, flavors) for s in page]
         else:
             items = [render.nova_summary(s, links) for s in page]
         body: dict = {"servers": items}
@@ -224,11 +243,14 @@ class ServerList(ServerView):
     def post(self, request, **kwargs):
         ctx = self.writable()
         body = self.body()
-        self.versioned_fields(body.get("server"), {"description": "2.19"})
+        self.versioned_fields(body.get("server"), {"description": "2.19", "tags": "2.52"})
+        self.removed_fields(body.get("server"), {"personality": "2.57"})
         self.check_create_networks(body.get("server"))
         with rule_errors():
             spec = rules.parse_create(ctx, body)
             created = rules.create(ctx, spec, request_id=self.request_id())
+        if spec.return_reservation_id and not self.is_synnefo:
+            return Response({"reservation_id": created[0].reservation_id}, status=202)
         server = self.row(str(created[0].pk))
         if self.is_synnefo:
             body = {**render.synnefo_detail(server, self.link_builder()), "adminPass": spec.admin_pass}
@@ -282,6 +304,12 @@ class ServerActionView(ServerView):
         if handler is None:
             if not self.is_synnefo and name in self.CONSOLE_ACTIONS and self.mv("2.6"):
                 raise NotFound(f"The {name} action is gone from microversion 2.6: use POST /servers/{{id}}/remote-consoles.")
+            if not self.is_synnefo and name in self.NETWORK_PROXY_ACTIONS and self.mv("2.44"):
+                raise NotFound(f"The {name} action is gone from microversion 2.44: use the network API.")
+            if name in self.SOFT_DELETE_ACTIONS:
+                # Nova without soft delete (reclaim_instance_interval = 0): no server is ever SOFT_DELETED
+                server = self.server(server_id)
+                raise Conflict(f"Cannot '{name}' instance {server.pk}: it is not soft-deleted (soft delete is not enabled).")
             if name in self.NOT_SUPPORTED:
                 self.server(server_id)  # 404 first for a missing server
                 raise NotImplementedFault(self.NOT_SUPPORTED[name])
@@ -293,7 +321,17 @@ class ServerActionView(ServerView):
     # replaced by /servers/{id}/remote-consoles from microversion 2.6
     CONSOLE_ACTIONS = frozenset({"os-getVNCConsole", "os-getSPICEConsole", "os-getRDPConsole", "os-getSerialConsole"})
 
+    # the actions on SOFT_DELETED servers: a 409 here, as in Nova with soft delete off
+    SOFT_DELETE_ACTIONS = frozenset({"restore", "forceDelete"})
+
+    # Nova's proxies of the network API, removed (404) from microversion 2.44
+    NETWORK_PROXY_ACTIONS = frozenset({"addFixedIp", "removeFixedIp", "addFloatingIp", "removeFloatingIp"})
+
     NOT_SUPPORTED = {
+        "addFixedIp": "Fixed IPs are the network API's: create a port and attach it.",
+        "removeFixedIp": "Fixed IPs are the network API's: detach the port.",
+        "addFloatingIp": "Floating IPs are the network API's: associate the floating IP with the server's port.",
+        "removeFloatingIp": "Floating IPs are the network API's: disassociate the floating IP.",
         "createImage": "Creating an image from a server (snapshot) is not implemented yet: it arrives with the image service.",
         "createBackup": "Backups are not supported by this cloud.",
         "changePassword": "Changing the administrator password of a running server is not supported.",
@@ -309,8 +347,6 @@ class ServerActionView(ServerView):
         "os-getConsoleOutput": "Console output is not available from Ganeti.",
         "migrate": "Migration is an operator action (gnt-instance migrate).",
         "os-migrateLive": "Migration is an operator action (gnt-instance migrate).",
-        "forceDelete": "Soft delete is not enabled: deleted servers are gone, nothing to force.",
-        "restore": "Soft delete is not enabled: deleted servers cannot be restored.",
     }
 
     def handlers(self) -> dict:
@@ -367,9 +403,15 @@ class ServerActionView(ServerView):
         return self.accepted()
 
     def rebuild(self, ctx, server_id, args, rid):
-        self.versioned_fields(args, {"description": "2.19"})
-        _, admin_pass = rules.rebuild(ctx, server_id, args, request_id=rid)
-        body = self.common(self.row(server_id))
+        self.versioned_fields(args, {"description": "2.19", "key_name": "2.54", "user_data": "2.57"})
+        self.removed_fields(args, {"personality": "2.57"})
+        rebuilt, admin_pass = rules.rebuild(ctx, server_id, args, request_id=rid)
+        server = self.row(server_id)
+        body = self.common(server)
+        if not self.is_synnefo and self.mv("2.54"):
+            body["key_name"] = server.key_name
+        if not self.is_synnefo and self.mv("2.57"):
+            body["user_data"] = rebuilt.user_data
         body["adminPass"] = admin_pass
         return Response({"server": body}, status=202)
 
@@ -465,60 +507,6 @@ class ServerIPsByNetwork(ServerView):
         if network not in addresses:
             raise NotFound(f"There are no addresses of network {network} on this server.")
         return Response({network: addresses[network]})
-
-
-# ----------------------------------------------------------------------------- action log
-def action_body(action: ServerAction, *, with_events: bool) -> dict:
-    body = {
-        "action": action.action,
-        "request_id": action.request_id,
-        "user_id": action.user_id,
-        "project_id": action.project_id,
-        "start_time": render.iso_usec(action.start_time),
-        "message": action.message,
-        "instance_uuid": str(action.server_id),
-    }
-    if with_events:
-        body["events"] = (
-            [
-                {
-                    "event": f"compute_{action.action}",
-                    "start_time": render.iso_usec(action.start_time),
-                    "finish_time": render.iso_usec(action.finish_time),
-                    "result": action.result or "Success",
-                    "traceback": None,
-                }
-            ]
-            if action.finish_time
-            else []
-        )
-    return body
-
-
-class InstanceActionView(ServerView):
-    def logged_server(self, server_id: str):
-        """The server whose log is read: from 2.21 a deleted server's log is still there."""
-        with rule_errors():
-            return rules.get_server(self.request.auth, server_id, include_deleted=self.is_synnefo, any_deleted=self.mv("2.21"))
-
-
-class InstanceActionList(InstanceActionView):
-    """``GET /servers/{id}/os-instance-actions``: the action log, newest first."""
-
-    def get(self, request, server_id):
-        server = self.logged_server(server_id)
-        return Response({"instanceActions": [action_body(a, with_events=False) for a in server.actions.all()]})
-
-
-class InstanceActionItem(InstanceActionView):
-    """``GET /servers/{id}/os-instance-actions/{request_id}``."""
-
-    def get(self, request, server_id, request_id):
-        server = self.logged_server(server_id)
-        action = server.actions.filter(request_id=request_id).first()
-        if action is None:
-            raise NotFound(f"Action {request_id} not found.")
-        return Response({"instanceAction": action_body(action, with_events=True)})
 
 
 # ----------------------------------------------------------------------------- remote consoles

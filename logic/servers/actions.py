@@ -13,6 +13,7 @@ from logic.admin.suspension import check_not_suspended
 from logic.enums import OperState, ServerTask
 from logic.identity import AuthContext
 from logic.models import Flavor, Server, ServerMetadata
+from logic.servers import rebuild_options
 from logic.servers.errors import Conflict, Invalid
 from logic.servers.lookup import check_unlocked, get_server
 from logic.servers.submit import backend_jobs, log_action, submit_job
@@ -221,6 +222,7 @@ def rebuild(ctx: AuthContext, raw_id: str, spec: object, *, request_id: str) -> 
     has_description = "description" in spec
     description = validate_description(spec["description"]) if has_description else None
     admin_pass = spec.get("adminPass") or generate_password()
+    extras = rebuild_options.changes(ctx, spec)
 
     def prepare(server: Server) -> dict:
         if not server.flavor.has_disk:
@@ -230,7 +232,7 @@ def rebuild(ctx: AuthContext, raw_id: str, spec: object, *, request_id: str) -> 
             )
         if image.min_ram and server.flavor.ram < image.min_ram:
             raise Invalid("Flavor's memory is too small for the requested image.")
-        changes: dict = {"image_id": image.pk}
+        changes: dict = {"image_id": image.pk, **extras}
         if name is not None:
             changes["name"] = name
         if ipv4 is not None:

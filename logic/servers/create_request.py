@@ -9,6 +9,7 @@ from logic.errors import NotFoundError
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
 from logic.models import Flavor, Image, Keypair
+from logic.servers import counts, rebuild_options
 from logic.servers.errors import Invalid
 from logic.servers.validation import (
     canonical_ip,
@@ -105,6 +106,8 @@ class CreateRequest:
     access_ipv6: str = ""
     description: str | None = None
     count: int = 1
+    return_reservation_id: bool = False  # answer {"reservation_id": ...} instead of the server
+    tags: list[str] = field(default_factory=list)  # from microversion 2.52
 
 
 def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
@@ -140,13 +143,9 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
     admin_pass = spec.get("adminPass")
     if admin_pass is not None and not isinstance(admin_pass, str):
         raise Invalid("Invalid input for field/attribute adminPass: it must be a string.")
-    user_data = spec.get("user_data")
-    if user_data is not None and not isinstance(user_data, str):
-        raise Invalid("Invalid input for field/attribute user_data: it must be a base64 string.")
-    if user_data and len(user_data) > 65535:
-        raise Invalid("user_data is too large (max 65535 bytes).")
+    user_data = rebuild_options.validate_user_data(spec.get("user_data"))
     description = validate_description(spec.get("description"))
-    count = _count(spec)
+    _, count = counts.counts(spec)  # as many as max_count: quota and placement refuse the whole request
     return CreateRequest(
         name=name,
         flavor=flavor,
@@ -160,21 +159,15 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
         access_ipv6=canonical_ip(spec.get("accessIPv6"), 6, what="accessIPv6"),
         description=description,
         count=count,
+        return_reservation_id=counts.return_reservation_id(spec),
+        tags=_tags(spec),
     )
 
 
-def _count(spec: dict) -> int:
-    def as_int(key: str, default: int) -> int:
-        value = spec.get(key, default)
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise Invalid(f"Invalid input for field/attribute {key}: {value!r} is not an integer.") from None
-        if number < 1:
-            raise Invalid(f"Invalid input for field/attribute {key}: it must be at least 1.")
-        return number
+def _tags(spec: dict) -> list[str]:
+    """The server tags a create body gives (Nova 2.52: the 2.26 tag rules)."""
+    if "tags" not in spec:
+        return []
+    from logic import server_tags  # it imports this package
 
-    lo, hi = as_int("min_count", 1), as_int("max_count", as_int("min_count", 1))
-    if lo > hi:
-        raise Invalid("min_count must be <= max_count.")
-    return hi
+    return server_tags.validate_tags(spec["tags"])

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from logic.enums import OperState, ServerTask
 from logic.identity import AuthContext
-from logic.models import Server, ServerMetadata
+from logic.models import Server, ServerMetadata, ServerTag
 from logic.servers.create_request import CreateRequest
 from logic.servers.errors import Invalid
 from logic.servers.lookup import check_unlocked, get_server
@@ -56,6 +56,7 @@ def create(ctx: AuthContext, req: CreateRequest, *, request_id: str) -> list[Ser
                 server.commission = server_quotas.charge_create(server, request_id=request_id)
                 log_action(ctx, server, "create", request_id)
             ServerMetadata.objects.bulk_create(ServerMetadata(server=server, key=k, value=v) for k, v in req.metadata.items())
+            ServerTag.objects.bulk_create(ServerTag(server=server, tag=tag) for tag in req.tags)
             servers.append(server)
     nics = [n.as_job_arg() for n in req.networks]
     for server in servers:

@@ -9,6 +9,7 @@ from logic import server_rows
 from logic.identity import AuthContext
 from logic.models import Server, ServerMetadata
 from logic.servers.errors import Conflict, Missing
+from logic.servers.scope import reachable_servers
 from logic.servers.validation import DELETED_VISIBLE_FOR, parse_server_id
 
 
@@ -23,13 +24,13 @@ def visible_servers(ctx: AuthContext, *, include_deleted: bool = False) -> Query
 def get_server(
     ctx: AuthContext, raw_id: str, *, include_deleted: bool = False, for_update: bool = False, any_deleted: bool = False
 ) -> Server:
-    """The caller's server by URL id; 404 for a bad id, another project's or a deleted server.
+    """The caller's server by URL id (any project's for an admin); 404 for a bad id, another project's or a deleted server.
 
     ``include_deleted``: a recently deleted server still answers (the Synnefo personality);
     ``any_deleted``: a deleted server answers however long ago (the action log from 2.21).
     """
     server_id = parse_server_id(raw_id)
-    qs = Server.objects.filter(project=ctx.project, pk=server_id)
+    qs = reachable_servers(ctx).filter(pk=server_id)
     if for_update:
         qs = qs.select_for_update(of=("self",)).select_related("flavor", "image")
     server = qs.first()
@@ -42,7 +43,7 @@ def get_server_row(
     ctx: AuthContext, raw_id: str, *, include_deleted: bool = False, with_tags: bool = False
 ) -> server_rows.ServerRow:
     """:func:`get_server` as a row for rendering (with NICs, metadata and, when asked, tags)."""
-    row = server_rows.load_one(visible_servers(ctx, include_deleted=True), parse_server_id(raw_id), with_tags=with_tags)
+    row = server_rows.load_one(reachable_servers(ctx), parse_server_id(raw_id), with_tags=with_tags)
     if row is None or (row.deleted and not (include_deleted and recently_deleted(row))):
         raise Missing(f"Instance {raw_id} could not be found.")
     return row

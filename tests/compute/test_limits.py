@@ -80,6 +80,15 @@ def test_extensions(member):
     assert member.get(f"{V21}/extensions/os-nope").status_code == 404
 
 
+def test_extensions_are_novas_fixed_list(member):
+    """Nova answers one fixed legacy list, sorted by alias (tempest looks for Hosts and os-consoles)."""
+    listed = member.get(f"{V21}/extensions").json()["extensions"]
+    assert [e["alias"] for e in listed] == sorted(e["alias"] for e in listed)
+    assert len(listed) == 100 and "Hosts" in {e["name"] for e in listed}
+    consoles = member.get(f"{V21}/extensions/os-consoles").json()["extension"]
+    assert consoles["alias"] == "os-consoles" and consoles["namespace"] == "http://docs.openstack.org/compute/ext/fake_xml"
+
+
 def test_availability_zone(member):
     body = member.get(f"{V21}/os-availability-zone").json()
     assert body == {"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": True}, "hosts": None}]}
@@ -122,7 +131,9 @@ def test_metadata_over_the_limit_is_a_quota_error_403(member):
 
 
 @pytest.mark.parametrize("action", ["forceDelete", "restore"])
-def test_soft_delete_actions_404_for_a_missing_server_501_otherwise(member, action):
+def test_soft_delete_actions_404_for_a_missing_server_409_otherwise(member, action):
+    """As Nova with soft delete off: no server is ever SOFT_DELETED, so restore/forceDelete conflict."""
     assert member.post(f"{V21}/servers/999999/action", {action: None}, format="json").status_code == 404
     server = ServerFactory(project=member.project, user=member.user_obj)
-    assert member.post(f"{V21}/servers/{server.pk}/action", {action: None}, format="json").status_code == 501
+    resp = member.post(f"{V21}/servers/{server.pk}/action", {action: None}, format="json")
+    assert resp.status_code == 409 and "soft-deleted" in resp.json()["conflictingRequest"]["message"]

@@ -82,14 +82,17 @@ def active(server):
     return server
 
 
-ALL_STEPS = ["2.1", "2.2", "2.3", "2.8", "2.9", "2.15", "2.16", "2.18", "2.19", "2.20", "2.21", "2.25", "2.26", "2.39"]
+ALL_STEPS = [
+    "2.1", "2.2", "2.3", "2.8", "2.9", "2.15", "2.16", "2.18", "2.19", "2.20", "2.21", "2.25", "2.26", "2.39",
+    "2.42", "2.46", "2.47", "2.51", "2.52", "2.54", "2.57", "2.58",
+]  # fmt: skip
 
 
-def test_the_advertised_maximum_is_2_39(client):
-    assert str(base.MAX_VERSION) == "2.39"
+def test_the_advertised_maximum_is_2_58(client):
+    assert str(base.MAX_VERSION) == "2.58"
     nova = client.get("/compute/").json()["versions"][1]
-    assert nova["version"] == "2.39"
-    assert client.get("/compute/v2.1/", **at("2.40")).status_code == 406
+    assert nova["version"] == "2.58"
+    assert client.get("/compute/v2.1/", **at("2.59")).status_code == 406
 
 
 # ----------------------------------------------------------------------------- server bodies per version
@@ -116,13 +119,15 @@ def test_update_answers_the_common_fields_of_the_version(member, active, version
     tempest_schemas.validate(resp, "servers", "update_server", version)
 
 
-@pytest.mark.parametrize("version", ["2.1", "2.9", "2.19", "2.21", "2.26"])
+@pytest.mark.parametrize("version", ["2.1", "2.9", "2.19", "2.21", "2.26", "2.47", "2.54", "2.57"])
 def test_rebuild_answers_the_common_fields_of_the_version(member, active, image_alt, version):
     resp = member.post(
         f"/compute/v2.1/servers/{active.pk}/action", {"rebuild": {"imageRef": str(image_alt.id)}}, format="json", **at(version)
     )
     assert resp.status_code == 202, resp.content
-    assert set(resp.json()["server"]) == expected_common(version) | {"adminPass"}
+    minor = int(version.split(".")[1])
+    added = ({"key_name"} if minor >= 54 else set()) | ({"user_data"} if minor >= 57 else set())
+    assert set(resp.json()["server"]) == expected_common(version) | {"adminPass"} | added
     tempest_schemas.validate(resp, "servers", "rebuild_server_with_admin_pass", version)
 
 
@@ -433,17 +438,21 @@ def test_networks_are_required_from_2_37_with_auto_and_none(member, jobs, backen
     assert [c[2]["nics"] for c in jobs.calls][-2] == []  # none: no NIC
 
 
-@pytest.mark.parametrize(("version", "allowed"), [("2.31", False), ("2.32", True), ("2.36", True), ("2.37", False)])
+@pytest.mark.parametrize(
+    ("version", "allowed"), [("2.31", False), ("2.32", True), ("2.36", True), ("2.37", False), ("2.41", False), ("2.42", True)]
+)
 def test_network_device_tags_follow_the_version(member, jobs, backend, flavor, image, version, allowed):
     net = Network.objects.create(name="tagged", project=member.project)
     resp = create_at(member, version, flavor, image, networks=[{"uuid": str(net.pk), "tag": "nic1"}])
     assert resp.status_code == (202 if allowed else 400), resp.content
 
 
-@pytest.mark.parametrize(("version", "allowed"), [("2.31", False), ("2.32", True), ("2.33", False), ("2.39", False)])
+@pytest.mark.parametrize(
+    ("version", "allowed"), [("2.31", False), ("2.32", True), ("2.33", False), ("2.41", False), ("2.42", True), ("2.47", True)]
+)
 def test_block_device_tags_follow_the_version(member, jobs, backend, flavor, image, version, allowed):
     bdm = [{"uuid": str(image.id), "boot_index": 0, "source_type": "image", "destination_type": "local", "tag": "root"}]
-    extra = {"networks": "auto"} if version >= "2.37" else {}
+    extra = {"networks": "auto"} if base.Microversion.parse(version) >= base.Microversion(2, 37) else {}
     resp = create_at(member, version, flavor, image, block_device_mapping_v2=bdm, **extra)
     assert resp.status_code == (202 if allowed else 400), resp.content
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from keystoneauth1 import exceptions as ksa_exceptions
 
 from logic import identity
 
@@ -83,7 +84,9 @@ def test_keystoneauth_discovery_from_unversioned_url(live_identity):
     assert sess.get_token()
     assert auth.get_access(sess).role_names == ["reader"]
     assert sess.get_endpoint(service_type="network", interface="public") == live_identity.url + "/network"
-    assert sess.get_endpoint(service_type="volume", interface="public") == live_identity.url + "/volume/v3"
+    # a service is in the catalog only once its API answers (the volume API is not there yet)
+    with pytest.raises(ksa_exceptions.EndpointNotFound):
+        sess.get_endpoint(service_type="volume", interface="public")
 
 
 @pytest.mark.slow

@@ -130,6 +130,13 @@ def setup(concurrency: int, hypervisor: str | None = None) -> dict:
     admin_project, _ = Project.objects.get_or_create(name="admin")
     Membership.objects.get_or_create(user=admin, project=admin_project, defaults={"role": Role.ADMIN})
     facts["admin"] = {"username": "cloud-admin", "project_name": "admin"}
+    # tempest's admin credentials (tempest.api.compute.admin): one cloud administrator per worker
+    facts["admins"] = []
+    for n in range(1, concurrency + 1):
+        name = f"tempest-admin{n}"
+        user = User.objects.filter(name=name).first() or User.objects.create_user(name=name, password=PASSWORD, is_admin=True)
+        Membership.objects.get_or_create(user=user, project=admin_project, defaults={"role": Role.ADMIN})
+        facts["admins"].append({"username": name, "project_name": admin_project.name, "role": "admin"})
 
     # flavors 1 and 2 are tempest's flavor_ref / flavor_ref_alt. They use the file template (a sparse 1 GiB
     # file): rebuild reinstalls the disk, and Ganeti refuses to reinstall a diskless instance.

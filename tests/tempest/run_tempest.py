@@ -9,7 +9,8 @@
 3. writes ``tempest.conf`` and ``accounts.yaml`` (pre-provisioned credentials: per primary
    project one member and one reader, plus an alt project for multi-tenant tests; image and
    flavor refs from the database; ``fixed_network_name = private``; ``max_microversion`` is
-   what the server advertises);
+   what the server advertises; one cloud administrator per worker as tempest's admin
+   credentials, for ``tempest.api.compute.admin``);
 4. runs ``tempest run --regex`` and prints pass/skip/fail counts with every skip's reason;
    the exit status is tempest's.
 """
@@ -75,7 +76,8 @@ def advertised_microversion(url: str) -> str:
 
 def accounts_yaml(facts: dict) -> str:
     lines = []
-    for acc in facts["accounts"]:
+    # tempest uses an account whose roles hold [identity] admin_role (admin) only for admin credentials
+    for acc in facts["accounts"] + facts.get("admins", []):
         lines.append(
             f"- username: {acc['username']}\n  project_name: {acc['project_name']}\n  password: {facts['password']}\n"
             f"  user_domain_name: Default\n  project_domain_name: Default\n  roles: [{acc['role']}]"
@@ -158,7 +160,7 @@ def tempest_conf(
         [service_available]
         nova = True
         neutron = True
-        glance = False
+        glance = True
         cinder = False
         swift = False
         """
@@ -217,6 +219,7 @@ def summarize(output: str) -> dict:
         "failed": totals.get("Failed", counts["FAILED"]),
         "skips": {t: r for t, (s, r) in sorted(outcomes.items()) if s == "SKIPPED"},
         "failures": sorted(t for t, (s, _) in outcomes.items() if s == "FAILED"),
+        "passed_tests": sorted(t for t, (s, _) in outcomes.items() if s == "ok"),
     }
 
 
