@@ -7,6 +7,7 @@ from logic.models.images import Image
 from logic.models.networks import Network
 from logic.models.quotas import Commission, QuotaHolding
 from logic.models.servers import Flavor, Keypair, Server, ServerAction, ServerMetadata, ServerNIC, ServerTag
+from logic.models.volumes import Volume, VolumeType
 
 __all__ = [
     "Backend",
@@ -28,4 +29,6 @@ __all__ = [
     "ServerNIC",
     "Token",
     "User",
+    "Volume",
+    "VolumeType",
 ]
