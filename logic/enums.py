@@ -123,6 +123,14 @@ class VolumeStatus(models.TextChoices):
     MAINTENANCE = "maintenance"
 
 
+class VolumeTask(models.TextChoices):
+    """The Ganeti job a volume waits for (cleared when the job ends)."""
+
+    ATTACH = "ATTACH"
+    DETACH = "DETACH"
+    DELETE = "DELETE"
+
+
 class VolumeAttachStatus(models.TextChoices):
     """Cinder's ``attach_status``: whether the volume is attached to a server."""
 

@@ -118,7 +118,7 @@ def _refuse_unsupported(body: Mapping) -> None:
         raise InvalidInput("Multiattach volumes are not supported.")
 
 
-def _require_write(ctx: AuthContext) -> None:
+def require_write(ctx: AuthContext) -> None:
     if not ctx.can_write:
         raise PolicyError("Policy doesn't allow this operation: the reader role may only read.")
 
@@ -136,7 +136,7 @@ def _settle_now(volume: Volume, deltas: Mapping[str, int], reason: str, *, reque
 
 def create(ctx: AuthContext, body: Mapping, *, request_id: str = "") -> Volume:
     """A new blank volume in the caller's project, charged to its quota (volumes, gigabytes)."""
-    _require_write(ctx)
+    require_write(ctx)
     if ctx.project is None:
         raise InvalidInput("A project-scoped token is needed to create a volume.")
     _refuse_unsupported(body)
@@ -173,7 +173,7 @@ def create(ctx: AuthContext, body: Mapping, *, request_id: str = "") -> Volume:
 
 def update(ctx: AuthContext, volume: Volume, body: Mapping) -> Volume:
     """Change name, description and (replacing it) metadata."""
-    _require_write(ctx)
+    require_write(ctx)
     if not isinstance(body, Mapping):
         raise InvalidInput("The volume body must be an object.")
     known = {"name", "description", "display_name", "display_description", "metadata"}
@@ -193,7 +193,7 @@ def update(ctx: AuthContext, volume: Volume, body: Mapping) -> Volume:
 
 def set_metadata(ctx: AuthContext, volume: Volume, metadata: object, *, replace: bool) -> dict[str, str]:
     """Merge (POST) or replace (PUT) the metadata; returns the new metadata."""
-    _require_write(ctx)
+    require_write(ctx)
     new = parse_metadata(metadata)
     with transaction.atomic():
         row = Volume.objects.select_for_update().get(pk=volume.pk)
@@ -208,7 +208,7 @@ def set_metadata(ctx: AuthContext, volume: Volume, metadata: object, *, replace:
 
 def delete_metadata_key(ctx: AuthContext, volume: Volume, key: str) -> None:
     """Remove one metadata key; 404 when the volume has no such key."""
-    _require_write(ctx)
+    require_write(ctx)
     with transaction.atomic():
         row = Volume.objects.select_for_update().get(pk=volume.pk)
         if key not in row.metadata:
@@ -223,7 +223,7 @@ def _locked(volume: Volume) -> Volume:
 
 def extend(ctx: AuthContext, volume: Volume, new_size: object, *, request_id: str = "") -> Volume:
     """Grow an available volume to ``new_size`` GiB (charged to the gigabytes quota)."""
-    _require_write(ctx)
+    require_write(ctx)
     size = parse_size(new_size, field="new_size")
     with transaction.atomic():
         row = _locked(volume)
@@ -232,7 +232,7 @@ def extend(ctx: AuthContext, volume: Volume, new_size: object, *, request_id: st
         if size <= row.size:
             raise InvalidInput(f"Invalid input received: New size for extend must be greater than current size. "
                                f"(current: {row.size}, extended: {size}).")  # fmt: skip
-        if row.disk_uuid:
+        if row.has_disk:
             raise ConflictError("Extending a volume whose Ganeti disk is detached is not supported yet.")
         _settle_now(row, {QuotaResource.VOLUME_GB: size - row.size}, f"extend volume {row.id}", request_id=request_id)
         row.size = size
@@ -240,27 +240,39 @@ def extend(ctx: AuthContext, volume: Volume, new_size: object, *, request_id: st
     return row
 
 
+def check_deletable(row: Volume) -> None:
+    """InvalidInput unless the (locked) volume may be deleted: not attached, in a deletable status."""
+    if row.status not in DELETABLE or row.attach_status != VolumeAttachStatus.DETACHED or row.server_id or row.task:
+        raise InvalidInput(
+            "Invalid volume: Volume status must be available or error or error_extending, and must not be "
+            f"attached (it is {row.status}, {row.attach_status})."
+        )
+
+
 def delete(ctx: AuthContext, volume: Volume, *, request_id: str = "") -> None:
-    """Delete a volume that is not attached; its quota is freed."""
-    _require_write(ctx)
+    """Delete a volume that is not attached; its quota is freed.
+
+    A volume Ganeti holds no disk for goes at once; one whose detached disk Ganeti keeps
+    is removed by a job (:func:`logic.volume_attach.delete_held`).
+    """
+    require_write(ctx)
     with transaction.atomic():
         row = _locked(volume)
-        if row.status not in DELETABLE or row.attach_status != VolumeAttachStatus.DETACHED or row.server_id:
-            raise InvalidInput(
-                "Invalid volume: Volume status must be available or error or error_extending, and must not be "
-                f"attached (it is {row.status}, {row.attach_status})."
+        check_deletable(row)
+        if not row.has_disk:
+            _settle_now(
+                row,
+                {QuotaResource.VOLUMES: -1, QuotaResource.VOLUME_GB: -row.size},
+                f"delete volume {row.id}",
+                request_id=request_id,
             )
-        if row.disk_uuid:
-            raise ConflictError("Deleting a volume whose Ganeti disk is detached is not supported yet.")
-        _settle_now(
-            row,
-            {QuotaResource.VOLUMES: -1, QuotaResource.VOLUME_GB: -row.size},
-            f"delete volume {row.id}",
-            request_id=request_id,
-        )
-        row.status, row.deleted, row.deleted_at = VolumeStatus.DELETING, True, timezone.now()
-        row.save(update_fields=["status", "deleted", "deleted_at", "updated_at"])
-    log.info("volume deleted", extra={"volume": str(row.id)})
+            row.status, row.deleted, row.deleted_at = VolumeStatus.DELETING, True, timezone.now()
+            row.save(update_fields=["status", "deleted", "deleted_at", "updated_at"])
+            log.info("volume deleted", extra={"volume": str(row.id)})
+            return
+    from logic import volume_attach
+
+    volume_attach.delete_held(ctx, row, request_id=request_id)
 
 
 def reset_status(ctx: AuthContext, volume: Volume, body: Mapping) -> Volume:

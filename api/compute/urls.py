@@ -20,6 +20,7 @@ from api.compute import (
     quota_sets,
     servers,
     versions,
+    volume_attachments,
 )
 
 
@@ -46,6 +47,8 @@ api_patterns = [
     route(rf"servers/{ID}/tags/(?P<tag>[^/]+)", servers.ServerTagItem),
     route(rf"servers/{ID}/os-instance-actions", servers.InstanceActionList),
     route(rf"servers/{ID}/os-instance-actions/(?P<request_id>[^/]+)", servers.InstanceActionItem),
+    route(rf"servers/{ID}/os-volume_attachments", volume_attachments.VolumeAttachmentList),
+    route(rf"servers/{ID}/os-volume_attachments/(?P<volume_id>[^/]+)", volume_attachments.VolumeAttachmentItem),
     # flavors, keypairs, limits, extensions, availability zones, the image proxy
     route(r"flavors", flavors.FlavorList),
     route(r"flavors/detail", flavors.FlavorDetailList),

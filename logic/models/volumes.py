@@ -1,9 +1,9 @@
 """Block storage: volume types (a Ganeti disk template each) and volumes (Cinder v3).
 
 A volume's Ganeti disk is named ``<GANETI_PREFIX>-vol-<id>``. A blank volume that was
-never attached has no Ganeti storage yet (``disk_uuid`` NULL): Ganeti creates disks only
+never attached has no Ganeti storage yet (``has_disk`` false): Ganeti creates disks only
 inside an instance, so the first attach creates it (ModifyInstance disk add) and a detach
-keeps it as a Ganeti 3 detached disk, which the next attach picks up by its UUID.
+keeps it as a Ganeti 3 detached disk, which the next attach picks up by its name.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from logic.enums import JobStatus, VolumeAttachStatus, VolumeStatus
+from logic.enums import JobStatus, VolumeAttachStatus, VolumeStatus, VolumeTask
 
 
 class VolumeType(models.Model):
@@ -59,9 +59,18 @@ class Volume(models.Model):
     bootable = models.BooleanField(default=False)
     metadata = models.JSONField(default=dict, blank=True)
 
-    # where it lives in Ganeti (NULL until the first attach creates the disk)
+    # where it lives in Ganeti (no backend until the first attach creates the disk)
     backend = models.ForeignKey("logic.Backend", null=True, blank=True, on_delete=models.PROTECT, related_name="volumes")
-    disk_uuid = models.CharField(max_length=64, null=True, blank=True, help_text="Ganeti's UUID of the disk.")
+    has_disk = models.BooleanField(default=False, help_text="Ganeti holds its disk (attached, or detached).")
+    last_server = models.ForeignKey(
+        "logic.Server",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The server it was last attached to (a detached disk is removed through it).",
+    )
+    delete_on_termination = models.BooleanField(default=False)
     server = models.ForeignKey(
         "logic.Server",
         null=True,
@@ -75,8 +84,17 @@ class Volume(models.Model):
     attached_at = models.DateTimeField(null=True, blank=True)
 
     # the action in flight and the last Ganeti job applied
-    task = models.CharField(max_length=16, null=True, blank=True)
+    task = models.CharField(max_length=16, choices=VolumeTask.choices, null=True, blank=True)
     task_job_id = models.BigIntegerField(null=True, blank=True)
+    task_request_id = models.CharField(max_length=64, null=True, blank=True)
+    task_commission = models.ForeignKey(
+        "logic.Commission",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The quota charge the task's job settles.",
+    )
     backend_job_id = models.BigIntegerField(null=True, blank=True)
     backend_jobstatus = models.CharField(max_length=16, choices=JobStatus.choices, null=True, blank=True)
     backend_eventtime = models.DateTimeField(null=True, blank=True)
@@ -91,6 +109,7 @@ class Volume(models.Model):
         indexes = [
             models.Index(fields=["project", "deleted", "created_at"]),
             models.Index(fields=["server", "deleted"]),
+            models.Index(fields=["task_job_id"]),
         ]
 
     def __str__(self) -> str:
