@@ -24,8 +24,10 @@ from logic.models import Server, Volume
 
 log = logging.getLogger(__name__)
 
-#: Server states in which Ganeti may change its disks.
+#: Server states in which Ganeti may add a disk (without hotplug it appears at the next start).
 ATTACHABLE_STATES = (OperState.STARTED, OperState.STOPPED)
+#: Without hotplug (the fake hypervisor has none) Ganeti refuses to take a disk off a running instance.
+DETACHABLE_STATES = (OperState.STOPPED,)
 
 
 def _server(ctx: AuthContext, server_id: object) -> Server:
@@ -143,8 +145,11 @@ def detach(ctx: AuthContext, server_id: object, volume_id: object, *, request_id
             raise NotFoundError(f"Volume {volume.id} is not attached to instance {server.pk}.")
         if volume.status != VolumeStatus.IN_USE or volume.attach_status != VolumeAttachStatus.ATTACHED:
             raise InvalidInput(f"Invalid volume: volume {volume.id} must be in-use to detach (it is {volume.status}).")
-        if server.task or server.operstate not in ATTACHABLE_STATES:
-            raise ConflictError(f"Cannot 'detach_volume' instance {server.pk} while it is {server.operstate}/{server.task}.")
+        if server.task or server.operstate not in DETACHABLE_STATES:
+            raise ConflictError(
+                f"Cannot 'detach_volume' instance {server.pk} while it is {server.operstate}/{server.task}: without disk "
+                "hotplug Ganeti takes a disk off a stopped instance only; stop the server first."
+            )
         volume.status, volume.attach_status = VolumeStatus.DETACHING, VolumeAttachStatus.DETACHING
         volume.task, volume.task_request_id, volume.task_job_id, volume.fault = VolumeTask.DETACH, request_id, None, None
         volume.save()
@@ -170,6 +175,11 @@ def delete_held(ctx: AuthContext, volume: Volume, *, request_id: str) -> None:
             )
         if server.task or Volume.objects.filter(server=server, task__isnull=False, deleted=False).exists():
             raise ConflictError(f"Instance {server.pk}, which holds volume {row.id}'s disk, is busy; try again later.")
+        if server.operstate not in DETACHABLE_STATES:
+            raise ConflictError(
+                f"Volume {row.id}'s detached disk is removed through instance {server.pk}, which must be stopped "
+                "(Ganeti removes disks of a stopped instance only, without hotplug)."
+            )
         row.task_commission = quotas.charge(
             row.project_id,
             row.user_id,

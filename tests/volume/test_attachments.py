@@ -52,7 +52,7 @@ def server(member):
     backend = BackendFactory(name="cluster.example.org")
     flavor = FlavorFactory(disk_template="file")
     return ServerFactory(project=member.project, user=member.user_obj, flavor=flavor, backend=backend,
-                         operstate=OperState.STARTED)  # fmt: skip
+                         operstate=OperState.STOPPED)  # fmt: skip
 
 
 def end(job_id: int, status: str = "success", result=None, cluster: str = "cluster.example.org"):
@@ -98,6 +98,15 @@ def test_attach_then_detach_follow_the_job_events(member, server, jobs):
     assert attach(member, server, vol).status_code == 400
     assert member.delete(f"{V3}/volumes/{vol}").status_code == 400
     assert len(jobs.calls) == 1
+
+    # without hotplug a disk comes off a stopped server only
+    server.operstate = OperState.STARTED
+    server.save()
+    running = member.delete(f"/compute/v2.1/servers/{server.pk}/os-volume_attachments/{vol}", **MV)
+    assert running.status_code == 409 and "stop the server" in running.json()["conflictingRequest"]["message"]
+    assert status(member, vol)[0] == "in-use" and len(jobs.calls) == 1
+    server.operstate = OperState.STOPPED
+    server.save()
 
     assert member.delete(f"/compute/v2.1/servers/{server.pk}/os-volume_attachments/{vol}", **MV).status_code == 202
     assert status(member, vol)[0] == "detaching"
