@@ -45,7 +45,7 @@ def _error(event: Any) -> str:
 
 
 def apply(events: Iterable[Any]) -> list[str]:
-    """Apply the job ends among ``events`` (parsed :class:`logic.events.Event`) to volumes, in the caller's
+    """Apply the job ends among ``events`` (parsed :class:`logic.event_messages.Event`) to volumes, in the caller's
     transaction; returns the ids of the volumes changed."""
     ends = _ends(events)
     if not ends:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from logic import quotas, volume_events, volume_jobs
 from logic.enums import OperState, QuotaResource
-from logic.events import Event
+from logic.event_messages import Event
 from logic.models import Volume
 from tests.factories import BackendFactory, FlavorFactory, ServerFactory
 

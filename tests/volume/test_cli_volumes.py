@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,73 @@ def test_admin_types_and_reset_state(cli, core_loop):
     finally:
         cli("volume", "delete", volume["id"])
         cli("volume", "type", "delete", tname, user=admin)
+
+
+def gnt_disk_names(instance: str) -> list[str]:
+    """The disk names ``gnt-instance info`` shows for ``instance``, in disk order."""
+    out = subprocess.run(["gnt-ns", "gnt-instance", "info", instance], capture_output=True, text=True, timeout=60, check=True)
+    blocks = re.split(r"^\s+- disk/\d+:", out.stdout.split("Disks:", 1)[1], flags=re.MULTILINE)[1:]
+    return [m.group(1) for b in blocks if (m := re.search(r"^\s+name: (\S+)$", b, re.MULTILINE))]
+
+
+def wait_volume(cli, volume_id: str, status: str, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = cli("volume", "show", volume_id, "-f", "json")
+        if shown["status"] == status:
+            return shown
+        assert shown["status"] != "error" or status == "error", f"volume went to error: {shown}"
+        assert time.monotonic() < deadline, f"volume {volume_id} not {status} after {timeout}s: {shown['status']}"
+        time.sleep(1)
+
+
+def test_server_add_and_remove_volume_map_to_ganeti_disks(cli, core_loop):
+    prefix = core_loop.facts["prefix"]
+    name = f"vs{os.getpid()}"
+    server = cli("server", "create", "--image", "cirros-noop", "--flavor", "m1.tiny", "--network", "private", "--wait",
+                 name, "-f", "json")  # fmt: skip
+    instance = f"{prefix}-{server['id']}"
+    volume = cli("volume", "create", "--size", "1", f"{name}-v", "-f", "json")
+    vol_disk = f"{prefix}-vol-{volume['id']}"
+    try:
+        assert gnt_disk_names(instance) == ["None"]  # the flavor's disk, unnamed
+        cli("server", "add", "volume", server["id"], volume["id"])
+        shown = wait_volume(cli, volume["id"], "in-use")
+        assert shown["attachments"][0]["server_id"] == server["id"]
+        assert gnt_disk_names(instance) == ["None", vol_disk]
+
+        # attach an in-use volume, delete an attached one: refused, nothing changed
+        again = cli("server", "add", "volume", server["id"], volume["id"], check=False)
+        assert again.returncode != 0
+        busy = cli("volume", "delete", volume["id"], check=False)
+        assert busy.returncode != 0 and cli("volume", "show", volume["id"], "-f", "json")["status"] == "in-use"
+        # a running server keeps its disks without hotplug: a clear 409, stop it first
+        running = cli("server", "remove", "volume", server["id"], volume["id"], check=False)
+        assert running.returncode != 0 and "stop the server" in running.stderr
+        assert gnt_disk_names(instance) == ["None", vol_disk]
+
+        cli("server", "stop", server["id"])
+        deadline = time.monotonic() + 120
+        while cli("server", "show", server["id"], "-f", "json")["status"] != "SHUTOFF":
+            assert time.monotonic() < deadline
+            time.sleep(1)
+        cli("server", "remove", "volume", server["id"], volume["id"])
+        shown = wait_volume(cli, volume["id"], "available")
+        assert shown["attachments"] == [] and gnt_disk_names(instance) == ["None"]
+        missing = cli("server", "remove", "volume", server["id"], volume["id"], check=False)  # not attached
+        assert missing.returncode != 0
+
+        # the detached disk lives on in Ganeti: attaching again picks it up by name
+        cli("server", "add", "volume", server["id"], volume["id"])
+        wait_volume(cli, volume["id"], "in-use")
+        assert gnt_disk_names(instance) == ["None", vol_disk]
+        cli("server", "remove", "volume", server["id"], volume["id"])
+        wait_volume(cli, volume["id"], "available")
+    finally:
+        cli("volume", "delete", volume["id"], check=False)  # removes the held disk through the stopped server
+        deadline = time.monotonic() + 180
+        while cli("volume", "show", volume["id"], check=False).returncode == 0:
+            assert time.monotonic() < deadline, "volume not deleted"
+            time.sleep(1)
+        assert gnt_disk_names(instance) == ["None"]
+        cli("server", "delete", "--wait", server["id"])
