@@ -9,6 +9,10 @@ reason trail when the API has not recorded the id yet) ends the volume's task::
     DETACH  success -> available (detached)       failure -> error, still attached, with the reason
     DELETE  success -> deleted, quota freed       failure -> error, quota charge released
 
+When a server's instance is removed (OP_INSTANCE_REMOVE succeeded), Ganeti removed the
+disks still attached to it: those volumes (``delete_on_termination``; the others were
+detached first, see :mod:`logic.servers.volumes`) are deleted and their quota freed.
+
 Any other event changes nothing, so duplicates and late events are harmless: once the
 task ended, its job's events no longer match.
 """
@@ -24,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from logic import quotas
-from logic.enums import JobStatus, OpCode, VolumeAttachStatus, VolumeStatus, VolumeTask
+from logic.enums import JobStatus, OpCode, QuotaResource, VolumeAttachStatus, VolumeStatus, VolumeTask
 from logic.models import Volume
 
 log = logging.getLogger(__name__)
@@ -47,9 +51,11 @@ def _error(event: Any) -> str:
 def apply(events: Iterable[Any]) -> list[str]:
     """Apply the job ends among ``events`` (parsed :class:`logic.event_messages.Event`) to volumes, in the caller's
     transaction; returns the ids of the volumes changed."""
+    events = list(events)
+    changed = _removed_with_instances(events)
     ends = _ends(events)
     if not ends:
-        return []
+        return changed
     job_ids = {e.job_id for e in ends}
     request_ids = set().union(*(e.request_ids for e in ends))
     match = Q(task_job_id__in=job_ids) | Q(task_job_id__isnull=True, task_request_id__in=request_ids)
@@ -59,7 +65,6 @@ def apply(events: Iterable[Any]) -> list[str]:
         .filter(match, task__isnull=False, deleted=False)
         .order_by("id")
     )
-    changed = []
     for event in ends:
         for volume in waiting:
             if volume.task is None or (volume.backend is not None and volume.backend.name != event.cluster):
@@ -98,3 +103,36 @@ def _end_task(volume: Volume, event: Any) -> None:
     volume.task, volume.task_job_id, volume.task_request_id, volume.task_commission = None, None, None, None
     volume.save()
     log.info("volume %s: %s job %s ended (%s): now %s", volume.id, task, event.job_id, event.status, volume.status)
+
+
+def _removed_with_instances(events: list[Any]) -> list[str]:
+    """Volumes still attached to instances that were removed: Ganeti removed their disks with them."""
+    from logic.event_messages import server_id_for
+
+    removed = {
+        sid
+        for e in events
+        if e.operation == OpCode.INSTANCE_REMOVE and e.status == JobStatus.SUCCESS and (sid := server_id_for(e.instance))
+    }
+    if not removed:
+        return []
+    gone = list(
+        Volume.objects.select_for_update()
+        .filter(server_id__in=removed, deleted=False, task__isnull=True, attach_status=VolumeAttachStatus.ATTACHED)
+        .order_by("id")
+    )
+    for volume in gone:
+        commission = quotas.charge(
+            volume.project_id,
+            volume.user_id,
+            {QuotaResource.VOLUMES: -1, QuotaResource.VOLUME_GB: -volume.size},
+            reason=f"volume {volume.id} removed with server {volume.server_id}",
+            force=True,
+            action="VOLUME",
+        )
+        quotas.accept(commission)
+        volume.deleted, volume.deleted_at, volume.has_disk = True, timezone.now(), False
+        volume.status, volume.attach_status = VolumeStatus.DELETING, VolumeAttachStatus.DETACHED
+        volume.save()
+        log.info("volume %s removed with its server %s (delete_on_termination)", volume.id, volume.server_id)
+    return [str(v.id) for v in gone]

@@ -163,3 +163,41 @@ def test_deleting_a_held_disk_is_a_job_and_frees_quota_when_it_ends(member, serv
     assert member.get(f"{V3}/volumes/{vol}").status_code == 404
     figures = quotas.usage(member.project)
     assert (figures[QuotaResource.VOLUMES].in_use, figures[QuotaResource.VOLUME_GB].in_use) == (0, 0)
+
+
+def test_deleting_a_server_detaches_its_volumes_first(member, server, jobs, monkeypatch):
+    from logic.servers import volumes as server_volumes
+
+    chains = []
+    monkeypatch.setattr(server_volumes, "destroy_keeping", lambda srv, keep: chains.append([str(v.id) for v in keep]) or 900)
+    keep, gone = volume(member, 1), volume(member, 2)
+    for vol in (keep, gone):
+        attach(member, server, vol)
+        end(jobs.calls[-1][3])
+    Volume.objects.filter(pk=gone).update(delete_on_termination=True)
+    assert member.delete(f"/compute/v2.1/servers/{server.pk}", **MV).status_code == 204
+    assert chains == [[keep]]
+    assert status(member, keep)[0] == "detaching" and status(member, gone)[0] == "in-use"
+    row = Volume.objects.get(pk=keep)
+    # the detach job's end matches by the request id in its reason, before its id is recorded
+    event = Event(type="ganeti-op-status", id="d", cluster="cluster.example.org", event_time=timezone.now(),
+                  instance=server.ganeti_name, operation="OP_INSTANCE_SET_PARAMS", status="success",
+                  job_status="success", job_id=901, request_ids=frozenset({row.task_request_id}))  # fmt: skip
+    removed = Event(type="ganeti-op-status", id="r", cluster="cluster.example.org", event_time=timezone.now(),
+                    instance=server.ganeti_name, operation="OP_INSTANCE_REMOVE", status="success",
+                    job_status="success", job_id=900)  # fmt: skip
+    with transaction.atomic():
+        volume_events.apply([event, removed])
+    assert status(member, keep) == ("available", [])
+    assert member.get(f"{V3}/volumes/{gone}").status_code == 404
+    figures = quotas.usage(member.project)
+    assert (figures[QuotaResource.VOLUMES].in_use, figures[QuotaResource.VOLUME_GB].in_use) == (1, 1)
+
+
+def test_a_server_is_not_deleted_while_a_volume_is_between_states(member, server, jobs):
+    vol = volume(member)
+    attach(member, server, vol)  # attaching: its job has not ended
+    resp = member.delete(f"/compute/v2.1/servers/{server.pk}", **MV)
+    assert resp.status_code == 409 and status(member, vol)[0] == "attaching"
+    server.refresh_from_db()
+    assert server.task is None and not server.deleted
