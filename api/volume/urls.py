@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from api.volume import quota_sets, types, versions
+from api.volume import quota_sets, snapshots, types, versions
 from api.volume import volumes as vols
 from api.volume.limits import VolumeLimits
 
@@ -20,6 +20,9 @@ urlpatterns = [
     re_path(P + rf"volumes/{ID}/action/?$", vols.VolumeAction.as_view()),
     re_path(P + rf"volumes/{ID}/metadata/?$", vols.VolumeMetadata.as_view()),
     re_path(P + rf"volumes/{ID}/metadata/(?P<key>[^/]+)/?$", vols.VolumeMetadataItem.as_view()),
+    re_path(P + r"snapshots/?$", snapshots.SnapshotList.as_view()),
+    re_path(P + r"snapshots/detail/?$", snapshots.SnapshotDetailList.as_view()),
+    re_path(P + r"snapshots/(?P<snapshot_id>[^/]+)/?$", snapshots.SnapshotItem.as_view()),
     re_path(P + r"types/?$", types.TypeList.as_view()),
     re_path(P + r"types/default/?$", types.TypeDefault.as_view()),
     re_path(P + rf"types/{TYPE}/?$", types.TypeItem.as_view()),

@@ -173,3 +173,13 @@ def test_volume_types_map_to_disk_templates(member, admin):
     in_use = admin.post(f"{V3}/types/{type_id}/extra_specs", {"extra_specs": {"disk_template": "drbd"}}, format="json")
     assert in_use.status_code == 400
     assert admin.delete(f"{V3}/types/{type_id}").status_code == 400
+
+
+def test_snapshots_are_refused_with_the_template_named(member):
+    vol = create(member)
+    assert member.get(f"{V3}/snapshots/detail").json() == {"snapshots": []}
+    resp = member.post(f"{V3}/snapshots", {"snapshot": {"volume_id": vol["id"]}}, format="json")
+    assert resp.status_code == 400 and "'file' disk template, which has no snapshots" in resp.json()["badRequest"]["message"]
+    assert member.post(f"{V3}/snapshots", {"snapshot": {"volume_id": str(uuid.uuid4())}}, format="json").status_code == 404
+    from_snapshot = member.post(f"{V3}/volumes", {"volume": {"size": 1, "snapshot_id": str(uuid.uuid4())}}, format="json")
+    assert from_snapshot.status_code == 400 and "snapshot" in from_snapshot.json()["badRequest"]["message"]
