@@ -136,3 +136,36 @@ def _removed_with_instances(events: list[Any]) -> list[str]:
         volume.save()
         log.info("volume %s removed with its server %s (delete_on_termination)", volume.id, volume.server_id)
     return [str(v.id) for v in gone]
+
+
+def observe(volume_id, server_id: int | None, *, reason: str) -> bool:
+    """Make a volume reflect what Ganeti shows (reconciliation): attached to ``server_id``, or to none.
+
+    A task in flight ends as its job would have: attached -> in-use; not attached -> available after a
+    detach, error (with ``reason``) after an attach. Returns whether anything changed.
+    """
+    volume = Volume.objects.select_for_update().filter(pk=volume_id, deleted=False).first()
+    if volume is None:
+        return False
+    task, now = volume.task, timezone.now()
+    if server_id is not None:
+        if volume.server_id == server_id and volume.attach_status == VolumeAttachStatus.ATTACHED and not task:
+            return False
+        volume.status, volume.attach_status, volume.has_disk = VolumeStatus.IN_USE, VolumeAttachStatus.ATTACHED, True
+        volume.server_id = volume.last_server_id = server_id
+        volume.attached_at, volume.attachment_id = volume.attached_at or now, volume.attachment_id or uuid.uuid4()
+    elif task == VolumeTask.ATTACH:
+        volume.status, volume.attach_status, volume.server, volume.device = (
+            VolumeStatus.ERROR, VolumeAttachStatus.DETACHED, None, None)  # fmt: skip
+        volume.fault = {"message": reason[:1000], "created": now.isoformat()}
+    elif task == VolumeTask.DELETE:
+        return False  # whether the disk is gone is not visible in the instance listing: left to the job's end
+    else:
+        if volume.server_id is None and volume.attach_status == VolumeAttachStatus.DETACHED and not task:
+            return False
+        volume.status, volume.attach_status = VolumeStatus.AVAILABLE, VolumeAttachStatus.DETACHED
+        volume.server, volume.device, volume.attachment_id, volume.attached_at = None, None, None, None
+    volume.task, volume.task_job_id, volume.task_request_id = None, None, None
+    volume.save()
+    log.warning("volume %s repaired: %s", volume.id, reason)
+    return True
