@@ -34,7 +34,9 @@ def volume_summary(volume: Volume, links: list[dict]) -> dict:
     return {"id": str(volume.id), "name": volume.name, "links": links}
 
 
-def volume_detail(volume: Volume, links: list[dict], ctx: AuthContext) -> dict:
+def volume_detail(volume: Volume, links: list[dict], ctx: AuthContext, *, extended: bool = True) -> dict:
+    """A volume's detail. ``extended`` (show and detail lists, not create/update answers, as in
+    Cinder) adds the extension attributes: the owner, and for admins the host and migration state."""
     body = {
         "id": str(volume.id),
         "name": volume.name,
@@ -56,10 +58,14 @@ def volume_detail(volume: Volume, links: list[dict], ctx: AuthContext) -> dict:
         "replication_status": None,
         "consistencygroup_id": None,
         "multiattach": False,
-        "os-vol-tenant-attr:tenant_id": volume.project_id,
     }
+    if not extended:
+        return body
+    body["os-vol-tenant-attr:tenant_id"] = volume.project_id
     if ctx.is_admin:
-        body["os-vol-host-attr:host"] = volume.backend.name if volume.backend_id else None
+        # Cinder's host@backend#pool
+        host = f"{volume.backend.name}@ganeti#{volume.volume_type.disk_template}" if volume.backend_id else None
+        body["os-vol-host-attr:host"] = host
         body["os-vol-mig-status-attr:migstat"] = None
         body["os-vol-mig-status-attr:name_id"] = None
     return body

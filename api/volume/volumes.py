@@ -21,8 +21,8 @@ def _request_id(request) -> str:
 
 
 class _VolumeView(CinderView):
-    def detail(self, volume) -> dict:
-        return render.volume_detail(volume, self.link("volumes", volume.id), self.request.auth)
+    def detail(self, volume, *, extended: bool = True) -> dict:
+        return render.volume_detail(volume, self.link("volumes", volume.id), self.request.auth, extended=extended)
 
     def _page(self, request, *, detail: bool) -> Response:
         params = request.query_params
@@ -47,7 +47,7 @@ class VolumeList(_VolumeView):
     def post(self, request, project_id=None):
         require_write(request.auth)
         volume = volumes.create(request.auth, body_of(request, "volume"), request_id=_request_id(request))
-        return Response({"volume": self.detail(volume)}, status=202)
+        return Response({"volume": self.detail(volume, extended=False)}, status=202)
 
 
 class VolumeDetailList(_VolumeView):
@@ -62,7 +62,8 @@ class VolumeItem(_VolumeView):
     def put(self, request, volume_id, project_id=None):
         require_write(request.auth)
         volume = volumes.get(request.auth, volume_id)
-        return Response({"volume": self.detail(volumes.update(request.auth, volume, body_of(request, "volume")))})
+        updated = volumes.update(request.auth, volume, body_of(request, "volume"))
+        return Response({"volume": self.detail(updated, extended=False)})
 
     def delete(self, request, volume_id, project_id=None):
         require_write(request.auth)

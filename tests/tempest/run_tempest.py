@@ -150,7 +150,31 @@ def tempest_conf(url: str, facts: dict, accounts_file: Path, max_microversion: s
     )
 
 
-def write_workspace(tempest: Path, url: str, facts: dict, *, build_timeout: int) -> Path:
+# With --volume (tests/tempest/test_tempest_volumes.py): the volume service and what it does not offer.
+VOLUME_CONF = """
+[volume]
+catalog_type = volume
+endpoint_type = publicURL
+build_interval = 1
+build_timeout = {build_timeout}
+volume_size = 1
+min_microversion = 3.0
+max_microversion = 3.0
+
+[volume-feature-enabled]
+snapshot = False
+backup = False
+clone = False
+manage_volume = False
+manage_snapshot = False
+extend_attached_volume = False
+extend_attached_encrypted_volume = False
+volume_revert = False
+multi_backend = False
+"""
+
+
+def write_workspace(tempest: Path, url: str, facts: dict, *, build_timeout: int, volume: bool = False) -> Path:
     if not (WORKSPACE / ".stestr.conf").exists():
         WORKSPACE.parent.mkdir(parents=True, exist_ok=True)
         # The workspace registry lives beside the workspace: the default, ~/.tempest/workspace.yaml,
@@ -163,7 +187,10 @@ def write_workspace(tempest: Path, url: str, facts: dict, *, build_timeout: int)
     accounts = WORKSPACE / "etc" / "accounts.yaml"
     accounts.write_text(accounts_yaml(facts))
     conf = WORKSPACE / "etc" / "tempest.conf"
-    conf.write_text(tempest_conf(url, facts, accounts, advertised_microversion(url), build_timeout=build_timeout))
+    text = tempest_conf(url, facts, accounts, advertised_microversion(url), build_timeout=build_timeout)
+    if volume:
+        text = text.replace("cinder = False", "cinder = True") + VOLUME_CONF.format(build_timeout=build_timeout)
+    conf.write_text(text)
     return conf
 
 
@@ -222,12 +249,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="leave the stack's database, vhost and Ganeti objects")
     parser.add_argument("--url", help="use a running stack at this URL (with --facts)")
     parser.add_argument("--facts", help="stack.json of the running stack")
+    parser.add_argument("--volume", action="store_true", help="the volume service is on (tempest's [volume] settings)")
     args = parser.parse_args(argv)
     regex = NO_SERVER_REGEX if args.no_server else args.regex
     tempest = ensure_tempest()
 
     def go(url: str, facts: dict) -> int:
-        write_workspace(tempest, url, facts, build_timeout=args.build_timeout)
+        write_workspace(tempest, url, facts, build_timeout=args.build_timeout, volume=args.volume)
         code, output = run(tempest, regex, args.concurrency)
         summary = summarize(output)
         (WORKSPACE / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -40,9 +40,10 @@ def test_create_show_list_and_quota_charge(member):
     body = create(member, 2, name="data", description="d", metadata={"k": "v"})
     assert body["status"] == "available" and body["size"] == 2 and body["name"] == "data"
     assert body["volume_type"] == "__DEFAULT__" and body["bootable"] == "false" and body["attachments"] == []
-    assert body["os-vol-tenant-attr:tenant_id"] == member.project.pk and body["metadata"] == {"k": "v"}
-    assert "os-vol-host-attr:host" not in body
+    assert body["metadata"] == {"k": "v"} and "os-vol-tenant-attr:tenant_id" not in body  # as Cinder's create
     resp = member.get(f"{V3}/volumes/{body['id']}")
+    assert resp.json()["volume"]["os-vol-tenant-attr:tenant_id"] == member.project.pk
+    assert "os-vol-host-attr:host" not in resp.json()["volume"]
     assert resp.status_code == 200 and resp["OpenStack-API-Version"] == "volume 3.0"
     assert resp.json()["volume"]["id"] == body["id"]
     summary = member.get(f"{V3}/volumes").json()["volumes"]
