@@ -145,5 +145,6 @@ def page(ctx: AuthContext, volumes: QuerySet, params, *, with_count: bool = Fals
         if marker is None:
             raise InvalidInput(f"Invalid marker: volume {raw} could not be found.")
         ordered = _after(ordered, marker, column, direction)
-    rows = list(ordered.select_related("volume_type", "server")[: limit + 1])
-    return VolumePage(volumes=rows[:limit], more=len(rows) > limit, limit=limit, count=count)
+    rows = list(ordered.select_related("volume_type", "server")[:limit])
+    # Cinder links a next page whenever a page is full, even when it turns out empty
+    return VolumePage(volumes=rows, more=limit > 0 and len(rows) == limit, limit=limit, count=count)

@@ -102,8 +102,13 @@ def parse_metadata(value: object) -> dict[str, str]:
     return out
 
 
-def _refuse_unsupported(body: Mapping) -> None:
-    """Sources and features a volume cannot have yet: a clear 400 instead of silently ignoring them."""
+def _refuse_unsupported(ctx: AuthContext, body: Mapping) -> None:
+    """Sources and features a volume cannot have yet: a clear 400 instead of silently ignoring them
+    (404 first for a source that does not exist, as Cinder answers)."""
+    if snapshot := body.get("snapshot_id"):
+        raise NotFoundError(f"Snapshot {snapshot} could not be found.")  # no template offered here has snapshots
+    if source := body.get("source_volid"):
+        get(ctx, source)
     for key, what in (
         ("snapshot_id", "from a snapshot"),
         ("source_volid", "from another volume"),
@@ -139,7 +144,7 @@ def create(ctx: AuthContext, body: Mapping, *, request_id: str = "") -> Volume:
     require_write(ctx)
     if ctx.project is None:
         raise InvalidInput("A project-scoped token is needed to create a volume.")
-    _refuse_unsupported(body)
+    _refuse_unsupported(ctx, body)
     size = parse_size(body.get("size"))
     name = _text("name", body.get("name", body.get("display_name")))
     description = _text("description", body.get("description", body.get("display_description")))
@@ -273,6 +278,23 @@ def delete(ctx: AuthContext, volume: Volume, *, request_id: str = "") -> None:
     from logic import volume_attach
 
     volume_attach.delete_held(ctx, row, request_id=request_id)
+
+
+def reserve(ctx: AuthContext, volume: Volume, *, reserve: bool) -> Volume:
+    """``os-reserve`` (available -> reserved) and ``os-unreserve`` (reserved -> available)."""
+    require_write(ctx)
+    source, target = (
+        (VolumeStatus.AVAILABLE, VolumeStatus.RESERVED) if reserve else (VolumeStatus.RESERVED, VolumeStatus.AVAILABLE)
+    )
+    with transaction.atomic():
+        row = _locked(volume)
+        if row.status != source or row.task:
+            if not reserve:
+                return row  # Cinder: unreserving a volume that is not reserved changes nothing
+            raise InvalidInput(f"Invalid volume: Volume status must be available to reserve (it is {row.status}).")
+        row.status = target
+        row.save(update_fields=["status", "updated_at"])
+    return row
 
 
 def reset_status(ctx: AuthContext, volume: Volume, body: Mapping) -> Volume:

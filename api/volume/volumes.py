@@ -35,8 +35,8 @@ class _VolumeView(CinderView):
             query = params.copy()
             query["marker"] = str(page.volumes[-1].id)
             query["limit"] = str(page.limit)
-            path = "volumes/detail" if detail else "volumes"
-            body["volumes_links"] = [{"rel": "next", "href": f"{self.link(path)[0]['href']}?{query.urlencode()}"}]
+            # the next page at the URL the client used (with or without the project id)
+            body["volumes_links"] = [{"rel": "next", "href": f"{request.build_absolute_uri(request.path)}?{query.urlencode()}"}]
         return Response(body)
 
 
@@ -86,6 +86,9 @@ class VolumeAction(_VolumeView):
                 raise BadRequest("Invalid input for os-extend: 'new_size' is a required property.")
             volumes.extend(request.auth, volume, args["new_size"], request_id=_request_id(request))
             return Response(status=202)
+        if action in ("os-reserve", "os-unreserve"):
+            volumes.reserve(request.auth, volume, reserve=action == "os-reserve")
+            return Response(status=202)
         if action == "os-reset_status":
             volumes.reset_status(request.auth, volume, args)
             return Response(status=202)
@@ -134,3 +137,12 @@ class VolumeMetadataItem(_VolumeView):
     def delete(self, request, volume_id, key, project_id=None):
         volumes.delete_metadata_key(request.auth, volumes.get(request.auth, volume_id), key)
         return Response(status=200)
+
+
+class VolumeWithoutId(_VolumeView):
+    """``/volumes/`` with an empty id: 404 for every method, as Cinder answers."""
+
+    def _missing(self, request, project_id=None):
+        raise volumes.NotFoundError("Volume could not be found: no volume id in the URL.")
+
+    get = put = delete = post = _missing

@@ -189,7 +189,8 @@ def write_workspace(tempest: Path, url: str, facts: dict, *, build_timeout: int,
     conf = WORKSPACE / "etc" / "tempest.conf"
     text = tempest_conf(url, facts, accounts, advertised_microversion(url), build_timeout=build_timeout)
     if volume:
-        text = text.replace("cinder = False", "cinder = True") + VOLUME_CONF.format(build_timeout=build_timeout)
+        text = text.replace("cinder = False", "cinder = True").replace("glance = False", "glance = True")
+        text += VOLUME_CONF.format(build_timeout=build_timeout)
     conf.write_text(text)
     return conf
 

@@ -21,8 +21,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.ganeti, py
 VOLUME_REGEX = (
     r"^tempest\.api\.volume\.(test_versions|test_volumes_get\.VolumesGetTest\.test_volume_create_get_update_delete$|"
     r"test_volumes_list|test_volume_metadata|test_volumes_extend\.VolumesExtendTest\.test_volume_extend$|"
-    r"test_volumes_negative)"
+    r"test_volumes_negative\.VolumesNegativeTest\.(?!test_create_volume_from_(deactivated_image|image_with_decreasing_size)))"
 )
+# Not run, with the reason: tempest.api.volume.test_volumes_negative's two tests that create volumes from
+# images (volumes from images are not supported yet); test_volumes_get's from_image and as_clone variants
+# (the same, and clones); test_volumes_actions and tempest.api.compute.volumes (attach/detach on a running
+# server: the fake hypervisor has no hotplug, and Ganeti takes disks off stopped instances only).
 
 
 def test_volume_basic_set_passes(capsys):
