@@ -158,8 +158,28 @@ def detach(ctx: AuthContext, server_id: object, volume_id: object, *, request_id
     return volume
 
 
+def _holder(volume: Volume) -> Server | None:
+    """A server to remove a detached disk through: its last server, else another of its project on the same
+    cluster; stopped (no hotplug), with disks, and with nothing in flight."""
+    candidates = (
+        Server.objects.select_for_update(of=("self",))
+        .select_related("backend", "flavor")
+        .filter(
+            project_id=volume.project_id,
+            backend_id=volume.backend_id,
+            deleted=False,
+            task__isnull=True,
+            operstate__in=DETACHABLE_STATES,
+        )  # fmt: skip
+        .exclude(flavor__disk_template=DISKLESS)
+    )
+    busy = set(Volume.objects.filter(task__isnull=False, deleted=False, server__isnull=False).values_list("server_id", flat=True))
+    ordered = sorted(candidates, key=lambda s: (s.pk != volume.last_server_id, s.pk))
+    return next((s for s in ordered if s.pk not in busy), None)
+
+
 def delete_held(ctx: AuthContext, volume: Volume, *, request_id: str) -> None:
-    """Delete a detached volume whose disk Ganeti holds: attach it to its last server and remove it there.
+    """Delete a detached volume whose disk Ganeti holds: attach it to a stopped server (its last one first) and remove it.
 
     The quota is freed when the removal job succeeds (its commission is bound to the job).
     """
@@ -167,18 +187,12 @@ def delete_held(ctx: AuthContext, volume: Volume, *, request_id: str) -> None:
     with transaction.atomic():
         row = _volume(ctx, volume.pk)
         volumes.check_deletable(row)
-        server = Server.objects.select_related("backend").filter(pk=row.last_server_id, deleted=False).first()
-        if server is None or server.backend_id != row.backend_id:
+        server = _holder(row)
+        if server is None:
             raise ConflictError(
-                f"Volume {row.id}'s detached Ganeti disk can only be removed through a server: attach it to a server "
-                "and delete it from there, or ask an operator to remove the disk."
-            )
-        if server.task or Volume.objects.filter(server=server, task__isnull=False, deleted=False).exists():
-            raise ConflictError(f"Instance {server.pk}, which holds volume {row.id}'s disk, is busy; try again later.")
-        if server.operstate not in DETACHABLE_STATES:
-            raise ConflictError(
-                f"Volume {row.id}'s detached disk is removed through instance {server.pk}, which must be stopped "
-                "(Ganeti removes disks of a stopped instance only, without hotplug)."
+                f"Volume {row.id}'s detached Ganeti disk is removed through a stopped server of its project on the "
+                "same cluster (Ganeti removes a detached disk only by attaching it first), and there is none: stop "
+                "one, or attach the volume to a server and try again."
             )
         row.task_commission = quotas.charge(
             row.project_id,

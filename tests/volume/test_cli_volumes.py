@@ -152,6 +152,25 @@ def test_server_add_and_remove_volume_map_to_ganeti_disks(cli, core_loop):
         assert gnt_disk_names(instance) == ["None", vol_disk]
         cli("server", "remove", "volume", server["id"], volume["id"])
         wait_volume(cli, volume["id"], "available")
+
+        # deleting a server detaches its volumes first (shutdown, detach, remove: one job chain)
+        cli("server", "add", "volume", server["id"], volume["id"])
+        wait_volume(cli, volume["id"], "in-use")
+        cli("server", "delete", "--wait", server["id"])
+        shown = wait_volume(cli, volume["id"], "available")
+        assert shown["attachments"] == []
+        # its held disk is now removed through another stopped server of the project
+        refused = cli("volume", "delete", volume["id"], check=False)
+        assert refused.returncode != 0 and "stopped server" in refused.stderr
+        holder = cli("server", "create", "--image", "cirros-noop", "--flavor", "m1.tiny", "--network", "private",
+                     "--wait", f"{name}-h", "-f", "json")  # fmt: skip
+        cli("server", "stop", holder["id"])
+        deadline = time.monotonic() + 120
+        while cli("server", "show", holder["id"], "-f", "json")["status"] != "SHUTOFF":
+            assert time.monotonic() < deadline
+            time.sleep(1)
+        instance = f"{prefix}-{holder['id']}"
+        server = holder
     finally:
         cli("volume", "delete", volume["id"], check=False)  # removes the held disk through the stopped server
         deadline = time.monotonic() + 180
@@ -159,4 +178,4 @@ def test_server_add_and_remove_volume_map_to_ganeti_disks(cli, core_loop):
             assert time.monotonic() < deadline, "volume not deleted"
             time.sleep(1)
         assert gnt_disk_names(instance) == ["None"]
-        cli("server", "delete", "--wait", server["id"])
+        cli("server", "delete", "--wait", server["id"], check=False)
