@@ -171,6 +171,10 @@ extend_attached_volume = False
 extend_attached_encrypted_volume = False
 volume_revert = False
 multi_backend = False
+
+[oslo_concurrency]
+# the default (/tmp/tempest-lock) is shared by every run on the machine, and every stack's accounts hash alike
+lock_path = {lock_path}
 """
 
 
@@ -190,7 +194,7 @@ def write_workspace(tempest: Path, url: str, facts: dict, *, build_timeout: int,
     text = tempest_conf(url, facts, accounts, advertised_microversion(url), build_timeout=build_timeout)
     if volume:
         text = text.replace("cinder = False", "cinder = True").replace("glance = False", "glance = True")
-        text += VOLUME_CONF.format(build_timeout=build_timeout)
+        text += VOLUME_CONF.format(build_timeout=build_timeout, lock_path=WORKSPACE / "tempest_lock")
     conf.write_text(text)
     return conf
 
