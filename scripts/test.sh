@@ -18,6 +18,9 @@ command -v psql >/dev/null 2>&1 || need+=(postgresql)
 command -v rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)  # the date guard below
+# the console and UI tests (tests/ui): Debian's chromium (driven by Playwright); npm for noVNC and jQuery
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   $SUDO apt-get update -qq
@@ -30,9 +33,12 @@ scripts/services.sh
 # ------------------------------------------------------------------ Ganeti sandbox
 log "Ganeti sandbox"
 $SUDO bash conf/ganeti-sandbox/setup.sh | tail -n 2
+# real VMs with VNC consoles (QEMU/TCG) beside the fake hypervisor; idempotent, additive
+$SUDO bash conf/ganeti-sandbox/enable-kvm.sh | tail -n 1
 
 # ------------------------------------------------------------------ virtualenv
 scripts/venv.sh test
+scripts/novnc.sh
 scripts/kamaki.sh
 
 # ------------------------------------------------------------------ tests

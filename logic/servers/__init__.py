@@ -15,7 +15,7 @@ This package re-exports the names callers use; each module holds one responsibil
 
 from __future__ import annotations
 
-from logic.servers.actions import confirm_resize, console, reboot, rebuild, resize, revert_resize, set_lock, start, stop
+from logic.servers.actions import confirm_resize, reboot, rebuild, resize, revert_resize, set_lock, start, stop
 from logic.servers.create_request import CreateRequest, NetworkRequest, parse_create, parse_networks
 from logic.servers.errors import Conflict, Invalid, Missing, NotSupported
 from logic.servers.lifecycle import create, delete, update
@@ -56,7 +56,6 @@ __all__ = [
     "canonical_ip",
     "check_unlocked",
     "confirm_resize",
-    "console",
     "create",
     "delete",
     "delete_metadata_item",

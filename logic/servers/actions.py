@@ -256,14 +256,3 @@ def set_lock(ctx: AuthContext, raw_id: str, locked: bool, *, reason: object = No
             locked=locked, locked_reason=reason if locked else None, updated_at=timezone.now()
         )
         log_action(ctx, server, "lock" if locked else "unlock", request_id, finished=True)
-
-
-def console(ctx: AuthContext, raw_id: str, kind: object) -> dict:
-    """Synnefo's console action: where and how to connect to the VNC console."""
-    if kind not in ("vnc", "vnc-ws", "vnc-wss"):
-        raise Invalid("Console type must be one of vnc, vnc-ws, vnc-wss.")
-    server = get_server(ctx, raw_id)
-    if server.operstate != OperState.STARTED:
-        raise Conflict(f"Cannot get the console of instance {server.pk}: it is not running.")
-    info = backend_jobs().console_info(server)
-    return {"type": kind, **info}
