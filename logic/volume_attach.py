@@ -123,6 +123,12 @@ def attach(ctx: AuthContext, server_id: object, volume_id: object, *, device: ob
             raise ConflictError(f"Cannot 'attach_volume' instance {server.pk} while it is {server.operstate}/{server.task}.")
         if Volume.objects.filter(server=server, task__isnull=False, deleted=False).exists():
             raise ConflictError(f"Instance {server.pk} is already changing a volume; try again when that ends.")
+        if volume.volume_type.disk_template != server.flavor.disk_template:
+            raise InvalidInput(
+                f"Volume {volume.id} is of type {volume.volume_type.name} (Ganeti disk template "
+                f"{volume.volume_type.disk_template}), instance {server.pk} uses {server.flavor.disk_template}: Ganeti "
+                "gives the disks it adds to an instance the instance's own template."
+            )
         if volume.has_disk and volume.backend_id != server.backend_id:
             raise InvalidInput(f"Volume {volume.id} lives on another Ganeti cluster than instance {server.pk}.")
         volume.status, volume.attach_status = VolumeStatus.ATTACHING, VolumeAttachStatus.ATTACHING

@@ -144,6 +144,10 @@ def test_refusals_change_nothing(member, other, server, jobs):
     assert attach(member, diskless, vol).status_code == 409
     building = ServerFactory(project=member.project, user=member.user_obj, flavor=server.flavor, backend=server.backend)
     assert attach(member, building, vol).status_code == 409
+    sharedfile = ServerFactory(project=member.project, user=member.user_obj, flavor=FlavorFactory(disk_template="sharedfile"),
+                               backend=server.backend, operstate=OperState.STOPPED)  # fmt: skip
+    mismatch = attach(member, sharedfile, vol)  # a file volume on a sharedfile instance
+    assert mismatch.status_code == 400 and "own template" in mismatch.json()["badRequest"]["message"]
     assert jobs.calls == [] and Volume.objects.get(pk=vol).status == "available"
 
 
