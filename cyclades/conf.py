@@ -354,6 +354,20 @@ SETTINGS: list[Setting] = [
     Setting(
         "QUOTA_VOLUME_GB", "int", 1000, "Default limit of volume size in GiB per project (-1 = unlimited).", validate=_quota_limit
     ),
+    Setting(
+        "QUOTA_VOLUME_SNAPSHOTS",
+        "int",
+        10,
+        "Default limit of volume snapshots per project (-1 = unlimited).",
+        validate=_quota_limit,
+    ),
+    Setting(
+        "VOLUME_DEFAULT_TYPE",
+        "str",
+        "__DEFAULT__",
+        "Name of the volume type a volume gets when the request names none (Cinder's default_volume_type).",
+    ),
+    Setting("VOLUME_MAX_SIZE", "int", 1024, "Largest volume a request may ask for, in GiB."),
     Setting("QUOTA_IMAGES", "int", 20, "Default limit of images per project (-1 = unlimited).", validate=_quota_limit),
     Setting(
         "QUOTA_KEY_PAIRS", "int", 100, "Limit of keypairs per user (-1 = unlimited); shown by /limits.", validate=_quota_limit

@@ -94,6 +94,7 @@ class QuotaResource(models.TextChoices):
     FLOATING_IPS = "cyclades.floating_ip"
     VOLUMES = "cyclades.volume"
     VOLUME_GB = "cyclades.volume_gb"
+    VOLUME_SNAPSHOTS = "cyclades.volume_snapshot"
     IMAGES = "cyclades.image"
 
 
@@ -103,3 +104,43 @@ class CommissionState(models.TextChoices):
     PENDING = "pending"
     ACCEPTED = "accepted"
     RELEASED = "released"
+
+
+class VolumeStatus(models.TextChoices):
+    """A volume's Cinder status (Cinder spells them in lower case, ``in-use`` with a dash)."""
+
+    CREATING = "creating"
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    ATTACHING = "attaching"
+    IN_USE = "in-use"
+    DETACHING = "detaching"
+    EXTENDING = "extending"
+    DELETING = "deleting"
+    ERROR = "error"
+    ERROR_DELETING = "error_deleting"
+    ERROR_EXTENDING = "error_extending"
+    MAINTENANCE = "maintenance"
+
+
+class VolumeTask(models.TextChoices):
+    """The Ganeti job a volume waits for (cleared when the job ends)."""
+
+    ATTACH = "ATTACH"
+    DETACH = "DETACH"
+    DELETE = "DELETE"
+
+
+class VolumeAttachStatus(models.TextChoices):
+    """Cinder's ``attach_status``: whether the volume is attached to a server."""
+
+    DETACHED = "detached"
+    ATTACHING = "attaching"
+    ATTACHED = "attached"
+    DETACHING = "detaching"
+    ERROR_ATTACHING = "error_attaching"
+    ERROR_DETACHING = "error_detaching"
+
+
+#: Ganeti disk templates a volume type may name (``ext`` is our ExtStorage provider over librbd).
+VOLUME_DISK_TEMPLATES = ("file", "sharedfile", "plain", "drbd", "ext")

@@ -46,7 +46,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from logic import event_rows
+from logic import event_rows, volume_events
 from logic.enums import JobStatus, OpCode, OperState, ServerTask
 from logic.event_messages import (
     ALL_TYPES,
@@ -138,6 +138,7 @@ def apply_events(events: Sequence[Event]) -> list[Outcome]:
         for i in sorted(ours, key=lambda i: (ours[i], i)):
             outcomes[i] = batch.apply(events[i], ours[i])
         batch.finish()
+        volume_events.apply([events[i] for i in sorted(ours)])  # the volume jobs among them (logic.volume_events)
         for i, event in enumerate(events):
             if event.type == HEARTBEAT:
                 outcomes[i] = _record_heartbeat(event)

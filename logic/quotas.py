@@ -52,6 +52,7 @@ DEFAULT_SETTING: dict[str, str] = {
     QuotaResource.FLOATING_IPS: "QUOTA_FLOATING_IPS",
     QuotaResource.VOLUMES: "QUOTA_VOLUMES",
     QuotaResource.VOLUME_GB: "QUOTA_VOLUME_GB",
+    QuotaResource.VOLUME_SNAPSHOTS: "QUOTA_VOLUME_SNAPSHOTS",
     QuotaResource.IMAGES: "QUOTA_IMAGES",
 }
 
@@ -67,6 +68,7 @@ LABEL: dict[str, str] = {
     QuotaResource.FLOATING_IPS: "floating_ips",
     QuotaResource.VOLUMES: "volumes",
     QuotaResource.VOLUME_GB: "gigabytes",
+    QuotaResource.VOLUME_SNAPSHOTS: "snapshots",
     QuotaResource.IMAGES: "images",
 }
 

@@ -23,6 +23,7 @@ from api.compute import (
     servers,
     usage,
     versions,
+    volume_attachments,
 )
 
 
@@ -50,6 +51,8 @@ api_patterns = [
     route(rf"servers/{ID}/os-instance-actions", instance_actions.InstanceActionList),
     route(rf"servers/{ID}/os-server-password", server_password.ServerPassword),
     route(rf"servers/{ID}/os-instance-actions/(?P<request_id>[^/]+)", instance_actions.InstanceActionItem),
+    route(rf"servers/{ID}/os-volume_attachments", volume_attachments.VolumeAttachmentList),
+    route(rf"servers/{ID}/os-volume_attachments/(?P<volume_id>[^/]+)", volume_attachments.VolumeAttachmentItem),
     # flavors, keypairs, limits, extensions, availability zones, the image proxy
     route(r"flavors", flavors.FlavorList),
     route(r"flavors/detail", flavors.FlavorDetailList),

@@ -1,36 +1,32 @@
-"""``GET /volume/v3/limits``: the block-storage limits ``openstack limits show --absolute`` also reads.
+"""``GET /volume/v3/limits``: the block-storage limits and usage (``openstack limits show --absolute``).
 
-The catalog advertises the volume service; until the volume issue brings volumes,
-this answers with the project's volume quotas (:mod:`logic.quotas`) and zero usage
-(there are no volumes yet); snapshots and backups are not offered (limit 0).
+Limits are the project's quotas (:mod:`logic.quotas`); usage comes from the same counters
+that enforce them, so ``/limits`` never disagrees with a 413. Backups are not offered (0).
 """
 
 from __future__ import annotations
 
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from api.auth import ProjectReader, TokenAuthentication
-from logic import quotas
+from api.volume.base import CinderView
+from logic import quotas, volumes
 from logic.enums import QuotaResource
 
 
-class VolumeLimits(APIView):
-    authentication_classes = [TokenAuthentication]
-    permission_classes = [ProjectReader]
-
-    def get(self, request):
+class VolumeLimits(CinderView):
+    def get(self, request, project_id=None):
         project = request.auth.project
         own = quotas.limits(project) if project is not None else {}
+        used = volumes.usage(request.auth)
         absolute = {
             "maxTotalVolumes": own.get(QuotaResource.VOLUMES, -1),
             "maxTotalVolumeGigabytes": own.get(QuotaResource.VOLUME_GB, -1),
-            "maxTotalSnapshots": 0,
+            "maxTotalSnapshots": own.get(QuotaResource.VOLUME_SNAPSHOTS, -1),
             "maxTotalBackups": 0,
             "maxTotalBackupGigabytes": 0,
-            "totalVolumesUsed": 0,
-            "totalGigabytesUsed": 0,
-            "totalSnapshotsUsed": 0,
+            "totalVolumesUsed": used["volumes"],
+            "totalGigabytesUsed": used["gigabytes"],
+            "totalSnapshotsUsed": used["snapshots"],
             "totalBackupsUsed": 0,
             "totalBackupGigabytesUsed": 0,
         }

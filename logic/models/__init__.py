@@ -8,6 +8,7 @@ from logic.models.networks import Network
 from logic.models.operators import NodeTag, ServerStateRecord, ServerSuspension
 from logic.models.quotas import Commission, QuotaHolding
 from logic.models.servers import Flavor, Keypair, Server, ServerAction, ServerMetadata, ServerNIC, ServerTag
+from logic.models.volumes import Volume, VolumeType
 
 __all__ = [
     "Backend",
@@ -34,4 +35,6 @@ __all__ = [
     "ServerNIC",
     "Token",
     "User",
+    "Volume",
+    "VolumeType",
 ]

@@ -8,6 +8,7 @@ from django.utils import timezone
 from logic.enums import OperState, ServerTask
 from logic.identity import AuthContext
 from logic.models import Server, ServerMetadata, ServerTag
+from logic.servers import volumes as server_volumes
 from logic.servers.create_request import CreateRequest
 from logic.servers.errors import Invalid
 from logic.servers.lookup import check_unlocked, get_server
@@ -106,10 +107,12 @@ def delete(ctx: AuthContext, raw_id: str, *, request_id: str) -> None:
             Server.objects.filter(pk=server.pk).update(deleted=True, terminated_at=now, task=None, updated_at=now)
             log_action(ctx, server, "delete", request_id, finished=True)
             return
+        keep = server_volumes.prepare_delete(server)
         Server.objects.filter(pk=server.pk).update(
             task=ServerTask.DESTROY, task_request_id=request_id, task_job_id=None, updated_at=timezone.now()
         )
         server.commission = server_quotas.charge_delete(server, request_id=request_id)
         log_action(ctx, server, "delete", request_id)
     server.task = ServerTask.DESTROY
-    submit_job(server, ServerTask.DESTROY, request_id, lambda: backend_jobs().destroy_server(server))
+    submit = (lambda: server_volumes.destroy_keeping(server, keep)) if keep else (lambda: backend_jobs().destroy_server(server))
+    submit_job(server, ServerTask.DESTROY, request_id, submit)

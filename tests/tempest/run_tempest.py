@@ -168,6 +168,31 @@ def tempest_conf(
     )
 
 
+# With --volume (tests/tempest/test_tempest_volumes.py): the volume service and what it does not offer.
+VOLUME_CONF = """
+[volume]
+catalog_type = volume
+endpoint_type = publicURL
+build_interval = 1
+build_timeout = {build_timeout}
+volume_size = 1
+min_microversion = 3.0
+max_microversion = 3.0
+
+[volume-feature-enabled]
+snapshot = False
+backup = False
+clone = False
+manage_volume = False
+manage_snapshot = False
+extend_attached_volume = False
+extend_attached_encrypted_volume = False
+volume_revert = False
+multi_backend = False
+
+"""
+
+
 def write_workspace(
     tempest: Path,
     url: str,
@@ -177,6 +202,7 @@ def write_workspace(
     glance: bool = False,
     enabled: tuple[str, ...] = (),
     workspace: Path = WORKSPACE,
+    volume: bool = False,
 ) -> Path:
     if not (workspace / ".stestr.conf").exists():
         workspace.parent.mkdir(parents=True, exist_ok=True)
@@ -191,7 +217,11 @@ def write_workspace(
     accounts.write_text(accounts_yaml(facts))
     conf = workspace / "etc" / "tempest.conf"
     microversion = advertised_microversion(url)
-    conf.write_text(tempest_conf(url, facts, accounts, microversion, build_timeout=build_timeout, glance=glance, enabled=enabled))
+    text = tempest_conf(url, facts, accounts, microversion, build_timeout=build_timeout, glance=glance, enabled=enabled)
+    if volume:
+        text = text.replace("cinder = False", "cinder = True").replace("glance = False", "glance = True")
+        text += VOLUME_CONF.format(build_timeout=build_timeout)
+    conf.write_text(text)
     return conf
 
 
@@ -261,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--hypervisor", help="the stack's backend creates servers on this hypervisor (e.g. kvm)")
     parser.add_argument("--workspace", type=Path, default=WORKSPACE, help=f"tempest workspace (default {WORKSPACE})")
+    parser.add_argument("--volume", action="store_true", help="the volume service is on (tempest's [volume] settings)")
     args = parser.parse_args(argv)
     workspace, enabled = args.workspace, tuple(args.enable_feature)
     regex = NO_SERVER_REGEX if args.no_server else args.regex
@@ -268,7 +299,14 @@ def main(argv: list[str] | None = None) -> int:
 
     def go(url: str, facts: dict) -> int:
         write_workspace(
-            tempest, url, facts, build_timeout=args.build_timeout, glance=args.glance, enabled=enabled, workspace=workspace
+            tempest,
+            url,
+            facts,
+            build_timeout=args.build_timeout,
+            glance=args.glance,
+            enabled=enabled,
+            workspace=workspace,
+            volume=args.volume,
         )
         code, output = run(tempest, regex, args.concurrency, workspace)
         summary = summarize(output)
