@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -139,6 +140,11 @@ def _one_of(*choices: str) -> Callable[[Any], None]:
 def _positive(value: Any) -> None:
     if value <= 0:
         raise ValueError(f"must be positive, got {value!r}")
+
+
+def _mac_prefix(value: Any) -> None:
+    if not re.fullmatch(r"[0-9a-f]{2}(:[0-9a-f]{2}){2}", str(value)) or int(str(value)[:2], 16) & 1:
+        raise ValueError(f"must be three lower-case unicast octets like aa:01:00, got {value!r}")
 
 
 def _not_negative(value: Any) -> None:
@@ -451,6 +457,13 @@ SETTINGS: list[Setting] = [
         "Seconds a server may be missing from Ganeti right after it was created or its job ended before "
         "reconcile-servers calls it stale (jobs in flight are never judged).",
         validate=_positive,
+    ),
+    Setting(
+        "NETWORK_MAC_PREFIX",
+        "str",
+        "aa:01:00",
+        "First three octets (xx:xx:xx) of the MACs of ports on networks without a mac_prefix of their own.",
+        validate=_mac_prefix,
     ),
 ]
 

@@ -5,6 +5,7 @@ from logic.models.events import ClusterHeartbeat
 from logic.models.identity import Domain, LoginThrottle, Membership, Project, Token, User
 from logic.models.images import Image
 from logic.models.networks import Network
+from logic.models.neutron import FloatingIP, IPAllocation, Port, SecurityGroup, SecurityGroupRule, Subnet
 from logic.models.quotas import Commission, QuotaHolding
 from logic.models.servers import Flavor, Keypair, Server, ServerAction, ServerMetadata, ServerNIC, ServerTag
 
@@ -14,18 +15,24 @@ __all__ = [
     "ClusterHeartbeat",
     "Domain",
     "Flavor",
+    "FloatingIP",
+    "IPAllocation",
     "Image",
     "Keypair",
     "LoginThrottle",
     "Membership",
     "Network",
+    "Port",
     "Project",
     "QuotaHolding",
+    "SecurityGroup",
+    "SecurityGroupRule",
     "Server",
     "ServerAction",
     "ServerMetadata",
     "ServerTag",
     "ServerNIC",
+    "Subnet",
     "Token",
     "User",
 ]
