@@ -10,7 +10,6 @@ from api.auth import require_write
 from api.network import query
 from api.network.base import NeutronView, unwrap, unwrap_many
 from api.network.resources import BY_COLLECTION, Resource
-from logic.neutron.errors import NeutronBadRequest
 
 
 def _resource(collection: str) -> Resource:
@@ -22,20 +21,20 @@ class CollectionView(NeutronView):
 
     def get(self, request, collection: str):
         resource = _resource(collection)
-        return Response(query.apply(request, resource.bodies(request.auth, request.query_params), resource.collection))
+        return Response(query.apply(request, resource.bodies(request.auth, request.query_params), resource.plural))
 
     def post(self, request, collection: str):
         resource = _resource(collection)
         require_write(request.auth)
         if resource.create is None:
-            raise NeutronBadRequest(f"{resource.collection} cannot be created.", "HTTPMethodNotAllowed")
-        many = unwrap_many(request, resource.singular, resource.collection)
+            return self.http_method_not_allowed(request)
+        many = unwrap_many(request, resource.singular, resource.plural)
         if many is None:
             created = resource.create(request.auth, unwrap(request, resource.singular))
             return Response({resource.singular: resource.render(created)}, status=status.HTTP_201_CREATED)
         with transaction.atomic():
             made = [resource.create(request.auth, item) for item in many]
-        return Response({resource.collection: [resource.render(m) for m in made]}, status=status.HTTP_201_CREATED)
+        return Response({resource.plural: [resource.render(m) for m in made]}, status=status.HTTP_201_CREATED)
 
 
 class ItemView(NeutronView):

@@ -31,6 +31,11 @@ class Resource:
     update: Callable[[AuthContext, str, dict], Any] | None = None
     delete: Callable[[AuthContext, str], None] | None = None
 
+    @property
+    def plural(self) -> str:
+        """The JSON key of a list (``security_groups`` for the URL's ``security-groups``)."""
+        return self.collection.replace("-", "_")
+
 
 def _network_bodies(ctx: AuthContext, params) -> list[dict]:
     found = network_reads.list_networks(ctx, params)
