@@ -465,6 +465,12 @@ SETTINGS: list[Setting] = [
         "First three octets (xx:xx:xx) of the MACs of ports on networks without a mac_prefix of their own.",
         validate=_mac_prefix,
     ),
+    Setting(
+        "NETWORK_LINK",
+        "str",
+        "br0",
+        "Ganeti NIC link (bridge) that networks made through the Neutron API are connected to in every node group.",
+    ),
 ]
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

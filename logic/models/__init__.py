@@ -5,12 +5,13 @@ from logic.models.events import ClusterHeartbeat
 from logic.models.identity import Domain, LoginThrottle, Membership, Project, Token, User
 from logic.models.images import Image
 from logic.models.networks import Network
-from logic.models.neutron import FloatingIP, IPAllocation, Port, SecurityGroup, SecurityGroupRule, Subnet
+from logic.models.neutron import BackendNetwork, FloatingIP, IPAllocation, Port, SecurityGroup, SecurityGroupRule, Subnet
 from logic.models.quotas import Commission, QuotaHolding
 from logic.models.servers import Flavor, Keypair, Server, ServerAction, ServerMetadata, ServerNIC, ServerTag
 
 __all__ = [
     "Backend",
+    "BackendNetwork",
     "Commission",
     "ClusterHeartbeat",
     "Domain",

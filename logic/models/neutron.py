@@ -112,6 +112,7 @@ class Port(models.Model):
     device_id = models.CharField(max_length=255, blank=True, default="")
     device_owner = models.CharField(max_length=255, blank=True, default="")
     server = models.ForeignKey("logic.Server", null=True, blank=True, on_delete=models.SET_NULL, related_name="ports")
+    made_for_server = models.BooleanField(default=False, help_text="Made by the compute API: deleted with its server.")
     port_security_enabled = models.BooleanField(default=True)
     security_groups = models.ManyToManyField(SecurityGroup, blank=True, related_name="ports")
     tags = models.JSONField(default=list, blank=True)
@@ -154,3 +155,30 @@ class FloatingIP(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class BackendNetwork(models.Model):
+    """A network's copy on one Ganeti cluster: the Ganeti network, and the node groups it is connected to.
+
+    Made lazily when a port on the network first lands on the cluster. ``add_job_id``
+    and ``connect_jobs`` ({group: job id}) are the jobs later jobs depend on until
+    they are known to have succeeded (``state`` ACTIVE).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "PENDING"
+        ACTIVE = "ACTIVE"
+        ERROR = "ERROR"
+
+    network = models.ForeignKey("logic.Network", on_delete=models.CASCADE, related_name="backend_networks")
+    backend = models.ForeignKey("logic.Backend", on_delete=models.CASCADE, related_name="backend_networks")
+    ganeti_name = models.CharField(max_length=255)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    add_job_id = models.BigIntegerField(null=True, blank=True)
+    connect_jobs = models.JSONField(default=dict, blank=True, help_text="{node group: connect job id}")
+    message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["network", "backend"], name="one_copy_per_backend")]

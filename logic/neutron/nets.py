@@ -100,9 +100,8 @@ def create(ctx: AuthContext, body: Mapping[str, Any]) -> Network:
             shared=shared,
             admin_state_up=boolean(body.get("admin_state_up", True), "admin_state_up"),
             mtu=_mtu(body["mtu"]) if body.get("mtu") is not None else MAX_MTU,
+            ganeti_link=settings.CYCLADES["NETWORK_LINK"],
         )
-        network.ganeti_network = f"{settings.CYCLADES['GANETI_PREFIX']}-net-{network.pk.hex[:12]}"
-        network.save(update_fields=["ganeti_network"])
         _charge(network, ctx, 1, f"create network {network.pk}")
     return network
 

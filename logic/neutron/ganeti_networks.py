@@ -1,0 +1,169 @@
+"""Networks on Ganeti: a network becomes a Ganeti network on each cluster that hosts one of its ports.
+
+Lazily: the first job that puts a NIC on the network on a cluster first submits
+``OP_NETWORK_ADD`` and one ``OP_NETWORK_CONNECT`` per node group (each
+depending on the add), and the NIC's job depends on the connects, so Ganeti
+runs them in order and a failed connect fails the create instead of
+half-wiring it. While those jobs may still be running, later users depend on
+them too; once they are seen to have succeeded the copy is ACTIVE and nothing
+more is asked of Ganeti.
+
+Our database decides the addresses: every NIC is created with its port's IP,
+which Ganeti then reserves in its pool (the mirror). A network without an
+IPv4 subnet has no Ganeti network (Ganeti needs a range): its NICs sit on the
+link directly. Networks an operator mapped to a Ganeti network by hand
+(``ganeti_network`` set, no copy recorded) are left as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from logic import rapi
+from logic.models import Backend, BackendNetwork, Network, Port, Subnet
+from logic.neutron import nets
+from logic.rapi import RapiClient, RapiError, RapiNotFound
+
+log = logging.getLogger(__name__)
+
+_DONE = "success"
+_FAILED = ("error", "canceled", "canceling")
+
+
+def ganeti_name(network: Network) -> str:
+    """``<prefix>-net-<uuid>``: the Ganeti network of an API network."""
+    return f"{settings.CYCLADES['GANETI_PREFIX']}-net-{network.pk}"
+
+
+def nic_name(port: Port) -> str:
+    return f"{settings.CYCLADES['GANETI_PREFIX']}-nic-{port.pk}"
+
+
+def operator_managed(network: Network) -> bool:
+    return bool(network.ganeti_network) and not network.backend_networks.exists()
+
+
+def _subnets(network: Network) -> tuple[Subnet | None, Subnet | None]:
+    subnets = list(Subnet.objects.filter(network=network).order_by("created_at"))
+    v4 = next((s for s in subnets if s.ip_version == 4), None)
+    v6 = next((s for s in subnets if s.ip_version == 6), None)
+    return v4, v6
+
+
+def _copy(network: Network, backend: Backend) -> BackendNetwork:
+    """The (locked) copy of ``network`` on ``backend``, created on first use."""
+    for _ in range(2):
+        found = BackendNetwork.objects.select_for_update().filter(network=network, backend=backend).first()
+        if found is not None:
+            return found
+        try:
+            with transaction.atomic():
+                return BackendNetwork.objects.create(network=network, backend=backend, ganeti_name=ganeti_name(network))
+        except IntegrityError:
+            continue  # made meanwhile: lock that one
+    raise RuntimeError(f"could not record network {network.pk} on backend {backend.pk}")
+
+
+def _status(client: RapiClient, job_id: int | None) -> str | None:
+    if job_id is None:
+        return None
+    try:
+        return client.get_job(job_id).get("status")
+    except RapiNotFound:
+        return None  # archived: it ended long ago
+
+
+def _exists(client: RapiClient, name: str) -> bool:
+    try:
+        client.get_network(name)
+        return True
+    except RapiNotFound:
+        return False
+
+
+def ensure(network: Network, backend: Backend, client: RapiClient) -> list[int]:
+    """Make ``network`` usable on ``backend``; returns the job ids a job using it must depend on.
+
+    Must run inside the caller's transaction (the copy row is locked until it commits).
+    """
+    if operator_managed(network):
+        return []
+    v4, v6 = _subnets(network)
+    if v4 is None:
+        return []
+    copy = _copy(network, backend)
+    if copy.state == BackendNetwork.State.ACTIVE:
+        return []
+    depends: list[int] = []
+    add_status = _status(client, copy.add_job_id)
+    if copy.add_job_id is None or add_status in _FAILED or (add_status is None and not _exists(client, copy.ganeti_name)):
+        copy.add_job_id = client.create_network(
+            copy.ganeti_name,
+            v4.cidr,
+            gateway=v4.gateway_ip,
+            network6=v6.cidr if v6 else None,
+            gateway6=v6.gateway_ip if v6 else None,
+            mac_prefix=nets.mac_prefix(network),
+            tags=[f"{settings.CYCLADES['GANETI_PREFIX']}:network:{network.pk}"],
+        )
+        copy.connect_jobs = {}
+        add_status = "queued"
+    if add_status != _DONE and add_status is not None:
+        depends.append(copy.add_job_id)
+    link = network.ganeti_link or settings.CYCLADES["NETWORK_LINK"]
+    jobs = dict(copy.connect_jobs)
+    for group in client.list_groups():
+        status = _status(client, jobs.get(group)) if group in jobs else None
+        if group not in jobs or status in _FAILED:
+            jobs[group] = _connect(client, copy.ganeti_name, group, network.ganeti_mode, link, depends)
+            status = "queued"
+        if status != _DONE and status is not None:
+            depends.append(jobs[group])
+    copy.connect_jobs = jobs
+    copy.state = BackendNetwork.State.PENDING if depends else BackendNetwork.State.ACTIVE
+    copy.save()
+    if not network.ganeti_network:
+        Network.objects.filter(pk=network.pk).update(ganeti_network=copy.ganeti_name)
+        network.ganeti_network = copy.ganeti_name
+    log.info("network %s on %s: depends on jobs %s", copy.ganeti_name, backend.name, depends)
+    return depends
+
+
+def _connect(client: RapiClient, name: str, group: str, mode: str, link: str, depends: list[int]) -> int:
+    body = {"group_name": group, "network_mode": mode, "network_link": link, "network_vlan": ""}
+    return client._submit("PUT", rapi._path("networks", name, "connect"), body=body, depends=list(depends))
+
+
+def nic_spec(port: Port) -> dict:
+    """The Ganeti NIC of a port: its MAC, its IPv4 address, on its Ganeti network (or its link)."""
+    network = port.network
+    v4 = next((a.ip_address for a in port.fixed_ips.all() if ":" not in a.ip_address), None)
+    spec: dict = {"mac": port.mac, "name": nic_name(port)}
+    if network.ganeti_network:
+        spec["network"] = network.ganeti_network
+    else:
+        spec["mode"] = network.ganeti_mode
+        spec["link"] = network.ganeti_link or settings.CYCLADES["NETWORK_LINK"]
+    if v4 is not None:
+        spec["ip"] = v4
+    return spec
+
+
+def forget(network: Network, backend: Backend, client: RapiClient) -> list[int]:
+    """Disconnect and remove the network from ``backend`` (when its last port is gone); returns the job ids."""
+    copy = BackendNetwork.objects.filter(network=network, backend=backend).first()
+    if copy is None:
+        return []
+    jobs = []
+    try:
+        for group in copy.connect_jobs:
+            jobs.append(client.disconnect_network(copy.ganeti_name, group))
+        jobs.append(client._submit("DELETE", rapi._path("networks", copy.ganeti_name), depends=jobs[-1:]))
+    except RapiError as exc:
+        log.warning("could not remove network %s from %s: %s", copy.ganeti_name, backend.name, exc)
+        return jobs
+    copy.delete()
+    return jobs

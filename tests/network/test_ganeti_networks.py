@@ -1,0 +1,55 @@
+"""A network becomes a Ganeti network on the real sandbox, lazily, and NICs join it with the port's MAC and IP."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from logic.models import BackendNetwork, Network
+from logic.neutron import ganeti_networks, ports
+from tests.network.test_neutron_api import make_network, make_subnet
+
+pytestmark = [pytest.mark.postgres, pytest.mark.ganeti, pytest.mark.django_db, pytest.mark.usefixtures("ganeti_reset")]
+
+
+def test_network_is_added_connected_and_used_with_job_dependencies(member, sandbox_backend, rapi, wait_job, ganeti_prefix):
+    body = make_network(member, name="gnet")
+    subnet = make_subnet(member, body["id"], "10.77.0.0/24")
+    network = Network.objects.get(pk=body["id"])
+    port = ports.create(_ctx(member), {"network_id": body["id"], "fixed_ips": [{"ip_address": "10.77.0.42"}]})
+    with transaction.atomic():
+        depends = ganeti_networks.ensure(network, sandbox_backend, rapi)
+    assert len(depends) == 2  # the add, then the connect to the one node group (which depends on the add)
+    spec = ganeti_networks.nic_spec(ports.get(_ctx(member), port.pk))
+    assert spec == {"mac": port.mac, "name": f"{ganeti_prefix}-nic-{port.pk}", "network": f"{ganeti_prefix}-net-{network.pk}",
+                    "ip": "10.77.0.42"}  # fmt: skip
+    name = f"{ganeti_prefix}-gnet1"
+    job = rapi.create_instance(
+        name, disk_template="diskless", nics=[spec], os="noop", beparams={"maxmem": 128, "minmem": 128, "vcpus": 1},
+        depends=[[j, ["success"]] for j in depends],
+    )  # fmt: skip
+    wait_job(job)
+    info = rapi.get_network(spec["network"])
+    assert info["network"] == "10.77.0.0/24" and info["gateway"] == subnet["gateway_ip"]
+    assert [g[0] if isinstance(g, list) else g for g in info["group_list"]][0].startswith("default")
+    instance = rapi.get_instance(name)
+    assert instance["nic.macs"] == [port.mac] and instance["nic.ips"] == ["10.77.0.42"]
+    assert instance["nic.networks.names"] == [spec["network"]]
+    with transaction.atomic():
+        assert ganeti_networks.ensure(network, sandbox_backend, rapi) == []  # jobs done: ACTIVE, nothing submitted
+    assert BackendNetwork.objects.get(network=network).state == BackendNetwork.State.ACTIVE
+    assert Network.objects.get(pk=network.pk).ganeti_network == spec["network"]
+
+
+def test_network_without_ipv4_subnet_has_no_ganeti_network(member, sandbox_backend, rapi):
+    body = make_network(member, name="l2only")
+    with transaction.atomic():
+        assert ganeti_networks.ensure(Network.objects.get(pk=body["id"]), sandbox_backend, rapi) == []
+    assert not BackendNetwork.objects.exists()
+
+
+def _ctx(client):
+    from logic import identity
+
+    token = client._credentials["HTTP_X_AUTH_TOKEN"]
+    return identity.authenticate(token)
