@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -185,12 +185,17 @@ def add_nic(
     mode: str | None = None,
     name: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    depends: Sequence[int] = (),
 ) -> int:
-    """Add a NIC at the end: on a Ganeti network (``ip="pool"`` takes one from its pool) or on a link."""
+    """Add a NIC at the end: on a Ganeti network (``ip="pool"`` takes one from its pool) or on a link.
+
+    ``depends``: jobs (e.g. the network's connect) that must succeed first.
+    """
     params = {"network": network, "ip": ip, "mac": mac, "link": link, "mode": mode, "name": name}
     nic = {k: v for k, v in params.items() if v is not None} | dict(extra or {})
+    after = {"depends": [[int(j), ["success"]] for j in depends]} if depends else {}
     with _client(server) as client:
-        job_id = client.modify_instance(server.ganeti_name, nics=[["add", -1, nic]], hotplug=False)
+        job_id = client.modify_instance(server.ganeti_name, nics=[["add", -1, nic]], hotplug=False, **after)
     return _submitted(server, "add NIC", job_id)
 
 
