@@ -28,7 +28,11 @@ setup(
         ]
     ),
     include_package_data=True,
-    package_data={"ui": ["templates/**/*", "static/**/*"], "ganeti_hooks": ["*.sh"]},
+    package_data={
+        "ui": ["templates/**/*", "static/**/*"],
+        "ganeti_hooks": ["*.sh"],
+        "vncauthproxy": ["web/*.html", "web/*.js", "web/package*.json", "web/node_modules/@novnc/novnc/**/*"],
+    },
     install_requires=requirements("requirements.txt"),
     extras_require={"test": requirements("requirements-test.txt")},
     entry_points={

@@ -178,6 +178,9 @@ def _main(argv: list[str]) -> int:
     except OSError as exc:
         raise StartupError(f"simulated Ganeti: cannot listen on port {args.ganeti_port}: {exc.strerror}") from exc
     _eventd_environment(sim)
+    from vncauthproxy.embedded import console_environment
+
+    console_environment(data_dir)
 
     django_setup()
     from django.conf import settings
@@ -203,6 +206,14 @@ def _main(argv: list[str]) -> int:
     from eventd.main import build_daemon
 
     daemon = build_daemon(conf.load())
+    from vncauthproxy.embedded import EmbeddedConsole
+    from vncauthproxy.main import build_config
+
+    try:
+        console = EmbeddedConsole(build_config(conf.load())).start()
+    except OSError as exc:
+        raise StartupError(f"VNC console proxy: cannot listen: {exc.strerror or exc}") from exc
+    sim.console_endpoint = ("127.0.0.1", console.guest.port)
     sup = Supervisor()
     sup.add(
         "dispatcher",
@@ -233,6 +244,7 @@ def _main(argv: list[str]) -> int:
     log.info("stopping")
     sup.shutdown()
     httpd.server_close()
+    console.stop()
     sim.stop()
     if sup.failed:
         log.error("stopped because %s failed", sup.failed)

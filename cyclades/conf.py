@@ -458,6 +458,89 @@ SETTINGS: list[Setting] = [
         "reconcile-servers calls it stale (jobs in flight are never judged).",
         validate=_positive,
     ),
+    # -- VNC console: the authentication proxy (cyclades-vncauthproxy) and what the API tells clients
+    Setting(
+        "VNCAUTHPROXY_SECRET",
+        "str",
+        None,
+        "Shared secret authenticating the API to the VNC proxy's control socket (at least 32 characters). "
+        "Unset: read from VNCAUTHPROXY_SECRET_FILE; neither: consoles are not offered.",
+        secret=True,
+    ),
+    Setting("VNCAUTHPROXY_SECRET_FILE", "str", "", "File holding VNCAUTHPROXY_SECRET (first line)."),
+    Setting("VNCAUTHPROXY_CONTROL_HOST", "str", "127.0.0.1", "Address of the proxy's control socket (it listens there)."),
+    Setting("VNCAUTHPROXY_CONTROL_PORT", "int", 24999, "Port of the proxy's control socket.", validate=_positive),
+    Setting(
+        "VNCAUTHPROXY_CONTROL_CERT",
+        "str",
+        "",
+        "PEM certificate (chain) of the control socket: set it to speak TLS there; the API then verifies it against "
+        "this same file.",
+    ),
+    Setting("VNCAUTHPROXY_CONTROL_KEY", "str", "", "PEM private key of VNCAUTHPROXY_CONTROL_CERT (if not in that file)."),
+    Setting(
+        "VNCAUTHPROXY_LISTEN_HOST", "str", "127.0.0.1", "Address the proxy's client ports and web port listen on (0.0.0.0: all)."
+    ),
+    Setting(
+        "VNCAUTHPROXY_PORT_RANGE",
+        "str",
+        "5900-5999",
+        "Ports (FIRST-LAST) the proxy opens for plain VNC clients, one per pending forwarding.",
+    ),
+    Setting(
+        "VNCAUTHPROXY_WEB_PORT",
+        "int",
+        6080,
+        "Port of the proxy's web listener: the noVNC page and its WebSocket (-1: none).",
+    ),
+    Setting(
+        "VNCAUTHPROXY_WEB_DIR", "str", "", "Directory of the noVNC viewer page and its node_modules. Empty: the packaged one."
+    ),
+    Setting(
+        "VNCAUTHPROXY_FORWARD_TTL",
+        "float",
+        30.0,
+        "Seconds a console password or token stays usable (it is one-shot: the first client that authenticates uses it).",
+        validate=_positive,
+    ),
+    Setting(
+        "VNCAUTHPROXY_HANDSHAKE_TIMEOUT",
+        "float",
+        10.0,
+        "Seconds a client has to finish the VNC (or WebSocket) handshake; a client that says nothing is dropped then.",
+        validate=_positive,
+    ),
+    Setting(
+        "VNCAUTHPROXY_IDLE_TIMEOUT",
+        "float",
+        900.0,
+        "Seconds without traffic after which a console session is closed.",
+        validate=_positive,
+    ),
+    Setting(
+        "VNCAUTHPROXY_SESSION_TIMEOUT", "float", 28800.0, "Longest a console session may last, in seconds.", validate=_positive
+    ),
+    Setting("VNCAUTHPROXY_MAX_PENDING", "int", 1000, "Most forwardings waiting for their client at once.", validate=_positive),
+    Setting("VNCAUTHPROXY_MAX_SESSIONS", "int", 500, "Most console sessions at once.", validate=_positive),
+    Setting(
+        "CONSOLE_PUBLIC_HOST",
+        "str",
+        "",
+        "Host name VNC clients reach the proxy's ports at (Synnefo console action). Empty: the host of PUBLIC_URL.",
+    ),
+    Setting(
+        "CONSOLE_URL",
+        "str",
+        "",
+        "URL of the noVNC page the compute API hands out, without the token (e.g. https://cloud.example.org:6080/vnc.html). "
+        "Empty: http://<host of PUBLIC_URL>:<VNCAUTHPROXY_WEB_PORT>/vnc.html.",
+    ),
+    Setting(
+        "CONSOLE_GUEST_PASSWORD_FILE",
+        "str",
+        "",
+        "File with the VNC password of the guests (Ganeti hvparam vnc_password_file), if the cluster sets one.",
+    ),
     Setting(
         "NETWORK_MAC_PREFIX",
         "str",

@@ -26,8 +26,8 @@ from django.db import DatabaseError, DataError, IntegrityError, OperationalError
 
 from bus import Message, Reject
 from dispatcher.handler import decode, drop_broken_connection
-from logic import events
-from logic.events import BUS_TYPES, Event, InvalidEvent
+from logic import event_messages, events
+from logic.event_messages import BUS_TYPES, Event, InvalidEvent
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def parse(message: Message) -> Event:
     """The message's event, or Reject with why it can never be applied."""
     body = decode(message)
     try:
-        return events.parse_event(body, allowed_types=BUS_TYPES)
+        return event_messages.parse_event(body, allowed_types=BUS_TYPES)
     except InvalidEvent as exc:
         raise Reject(f"invalid {body.get('type') or 'message'} {body.get('id') or ''}: {exc}".replace("  ", " ")) from exc
 

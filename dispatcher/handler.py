@@ -15,7 +15,8 @@ import logging
 from django.db import DatabaseError, DataError, IntegrityError, connection
 
 from bus import Message, Reject
-from logic.events import BUS_TYPES, InvalidEvent, Outcome, apply_event
+from logic.event_messages import BUS_TYPES, InvalidEvent
+from logic.events import Outcome, apply_event
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from logic.enums import JobStatus, OpCode, OperState, ServerTask
-from logic.events import OP_STATUS, SNAPSHOT, apply_event, server_id_for, timestamp_pair
+from logic.event_messages import OP_STATUS, SNAPSHOT, server_id_for, timestamp_pair
+from logic.events import apply_event
 from logic.networks import NicNetworks
 
 log = logging.getLogger(__name__)

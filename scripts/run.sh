@@ -9,4 +9,5 @@ if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
 fi
 scripts/venv.sh
+scripts/novnc.sh
 exec .venv/bin/cyclades-allinone --data-dir ./var "$@"

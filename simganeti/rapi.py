@@ -429,6 +429,9 @@ class RapiApi:
             inst = self._instance_or_404(name)
             if not inst.running:
                 raise HttpError(400, f"Instance '{name}' is not running")
+        endpoint = getattr(self.sim, "console_endpoint", None)  # the embedded mode's test VNC server
+        if endpoint:
+            return {"instance": name, "kind": "vnc", "host": endpoint[0], "port": endpoint[1]}
         return {"instance": name, "kind": "msg", "message": "Console not available for fake hypervisor"}
 
     def instance_tags(self, name: str, **_: Any) -> list[str]:

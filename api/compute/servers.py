@@ -14,9 +14,9 @@ from rest_framework.response import Response
 from api.auth import require_write
 from api.compute import server_render as render
 from api.compute.base import ComputeView, Microversion
-from api.faults import BadRequest, Conflict, NotFound, NotImplementedFault
+from api.faults import BadRequest, Conflict, NotFound, NotImplementedFault, ServiceUnavailable
 from api.renderers import FastJSONRenderer
-from logic import server_rows, server_tags
+from logic import consoles, server_rows, server_tags
 from logic import servers as rules
 from logic.models import ServerAction
 
@@ -64,6 +64,8 @@ def rule_errors():
         raise Conflict(str(exc)) from None
     except rules.NotSupported as exc:
         raise NotImplementedFault(str(exc)) from None
+    except consoles.ConsoleUnavailable as exc:
+        raise ServiceUnavailable(str(exc)) from None
 
 
 class ServerView(ComputeView):
@@ -305,7 +307,6 @@ class ServerActionView(ServerView):
         "rescue": "Rescue mode is not supported yet.",
         "unrescue": "Rescue mode is not supported yet.",
         "os-getConsoleOutput": "Console output is not available from Ganeti.",
-        "os-getVNCConsole": "The VNC console arrives with the console service.",
         "migrate": "Migration is an operator action (gnt-instance migrate).",
         "os-migrateLive": "Migration is an operator action (gnt-instance migrate).",
         "forceDelete": "Soft delete is not enabled: deleted servers are gone, nothing to force.",
@@ -326,8 +327,11 @@ class ServerActionView(ServerView):
         }
         if self.is_synnefo:
             handlers.update({"start": self.start, "shutdown": self.stop, "console": self.console})
-        elif self.mv("2.17"):
-            handlers["trigger_crash_dump"] = self.trigger_crash_dump
+        else:
+            if not self.mv("2.6"):
+                handlers["os-getVNCConsole"] = self.vnc_console
+            if self.mv("2.17"):
+                handlers["trigger_crash_dump"] = self.trigger_crash_dump
         return handlers
 
     @staticmethod
@@ -389,7 +393,12 @@ class ServerActionView(ServerView):
 
     def console(self, ctx, server_id, args, rid):
         kind = args.get("type") if isinstance(args, dict) else None
-        return Response({"console": rules.console(ctx, server_id, kind)})
+        return Response({"console": consoles.synnefo_console(ctx, server_id, kind)})
+
+    def vnc_console(self, ctx, server_id, args, rid):
+        """``os-getVNCConsole`` (before 2.6): ``{"console": {"type": "novnc", "url": ...}}``."""
+        kind = args.get("type") if isinstance(args, dict) else None
+        return Response({"console": consoles.legacy_vnc_console(ctx, server_id, kind)})
 
 
 # ----------------------------------------------------------------------------- metadata
@@ -532,7 +541,11 @@ class RemoteConsoles(ServerView):
         if not isinstance(protocol, str) or not isinstance(kind, str) or kind not in protocols.get(protocol, ()):
             raise BadRequest(f"Invalid remote console: protocol {protocol!r} with type {kind!r}.")
         self.server(server_id)  # 404 for a missing server before saying what is missing here
-        raise NotImplementedFault("Remote consoles arrive with the console service.")
+        if protocol != "vnc":
+            raise BadRequest(f"Unsupported remote console protocol {protocol!r}: this cloud offers vnc/novnc.")
+        with rule_errors():
+            body = consoles.nova_console(self.request.auth, server_id, protocol, kind)
+        return Response({"remote_console": body})
 
 
 # ----------------------------------------------------------------------------- tags (2.26)

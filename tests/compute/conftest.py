@@ -44,7 +44,7 @@ class RecordingJobs:
         }:
             return lambda *a, **k: self._job(name, *a, **k)
         if name == "console_info":
-            return lambda server: {"host": "node1.example.org", "port": 11000, "password": "pw"}
+            return lambda server: {"kind": "vnc", "host": "node1.example.org", "port": 11000}
         raise AttributeError(name)
 
 

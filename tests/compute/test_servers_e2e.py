@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from logic.events import request_ids_in
+from logic.event_messages import request_ids_in
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.ganeti, pytest.mark.slow, pytest.mark.timeout(1500)]
 

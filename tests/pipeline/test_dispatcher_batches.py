@@ -28,7 +28,8 @@ from bus import Message, Reject, topology
 from dispatcher import batch as batch_mod
 from dispatcher.batch import handle_batch
 from logic.enums import OperState, ServerTask
-from logic.events import apply_event, apply_events, parse_event
+from logic.event_messages import parse_event
+from logic.events import apply_event, apply_events
 from logic.models import Server, ServerAction
 from tests.pipeline.jobevents import CLUSTER, SAMPLE_NIC, job_messages, lifecycle
 from tests.pipeline.test_dispatcher_crash import interleave, stream_for

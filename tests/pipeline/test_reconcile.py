@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from logic import reconcile
 from logic.enums import OperState, ServerTask
-from logic.events import timestamp_pair
+from logic.event_messages import timestamp_pair
 from logic.models import Server, ServerAction, ServerNIC
 from tests.factories import FlavorFactory
 from tests.pipeline.fakecluster import FakeCluster, instance, job

@@ -18,7 +18,8 @@ from bus import Message, topology
 from dispatcher.batch import handle_batch
 from logic import server_quotas
 from logic.enums import CommissionState, OperState, ServerTask
-from logic.events import apply_event, request_ids_in
+from logic.event_messages import request_ids_in
+from logic.events import apply_event
 from logic.models import Commission, Server, ServerAction
 from tests.pipeline.jobevents import job_messages
 
@@ -79,7 +80,7 @@ def test_the_job_ends_before_its_id_is_recorded_and_still_clears_the_task(start_
     commission = Commission.objects.get(server=server, action=ServerTask.START)
     assert commission.state == CommissionState.ACCEPTED
 
-    # Then the API records the job id, as logic.servers._submit does: conditionally, on the task it wrote.
+    # Then the API records the job id, as logic.servers.submit.submit_job does: conditionally, on the task it wrote.
     recorded = Server.objects.filter(pk=server.pk, task=ServerTask.START, task_request_id=REQUEST).update(task_job_id=77)
     assert recorded == 0
     assert Server.objects.get(pk=server.pk).task is None
@@ -118,7 +119,7 @@ def test_request_ids_are_read_only_from_the_users_part_of_the_trail():
 @pytest.mark.django_db
 def test_the_api_does_not_bring_back_a_task_whose_job_already_ended(start_requested):
     """logic.servers records the job id only while its task is still pending on that request."""
-    from logic.servers import _submit
+    from logic.servers.submit import submit_job
 
     server = start_requested
 
@@ -126,7 +127,7 @@ def test_the_api_does_not_bring_back_a_task_whose_job_already_ended(start_reques
         apply_alone(startup_events(server, 78, REQUEST))  # the events win the race
         return 78
 
-    assert _submit(server, ServerTask.START, REQUEST, submit_and_finish_at_once) == 78
+    assert submit_job(server, ServerTask.START, REQUEST, submit_and_finish_at_once) == 78
     row = Server.objects.get(pk=server.pk)
     assert (row.operstate, row.task, row.task_job_id) == (OperState.STARTED, None, None)
     assert server.task_job_id is None

@@ -7,7 +7,8 @@ import copy
 import pytest
 
 from logic.enums import JobStatus, OpCode, OperState, ServerTask
-from logic.events import InvalidEvent, apply_event, parse_event
+from logic.event_messages import InvalidEvent, parse_event
+from logic.events import apply_event
 from logic.models import ClusterHeartbeat, Server, ServerAction
 from logic.server_status import server_status
 from tests.factories import FlavorFactory

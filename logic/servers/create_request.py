@@ -1,0 +1,180 @@
+"""Parsing a create request (networks, block devices, counts) into a :class:`CreateRequest`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from logic import networks as network_rules
+from logic.errors import NotFoundError
+from logic.identity import AuthContext
+from logic.ids import parse_uuid
+from logic.models import Flavor, Image, Keypair
+from logic.servers.errors import Invalid
+from logic.servers.validation import (
+    canonical_ip,
+    generate_password,
+    resolve_flavor,
+    resolve_image,
+    validate_description,
+    validate_metadata,
+    validate_name,
+)
+
+
+@dataclass
+class NetworkRequest:
+    """One requested NIC: a network (None: the cluster's default NIC) and an optional fixed IP."""
+
+    network: object | None = None  # logic.models.networks.Network
+    fixed_ip: str | None = None
+    port: str | None = None
+
+    def as_job_arg(self) -> dict:
+        """The Ganeti NIC spec: the Ganeti network (IP from its pool) or the network's link/mode."""
+        network = self.network
+        spec: dict = {}
+        if network is not None and network.ganeti_network:
+            spec = {"network": network.ganeti_network, "ip": self.fixed_ip or "pool"}
+        elif network is not None:
+            spec = {"mode": network.ganeti_mode, **({"link": network.ganeti_link} if network.ganeti_link else {})}
+            if self.fixed_ip:
+                spec["ip"] = self.fixed_ip
+        return spec
+
+
+def parse_networks(ctx: AuthContext, networks: object) -> list[NetworkRequest]:
+    """``networks``: "auto" (the default network), "none" (no NIC) or a list of {uuid, fixed_ip, port}."""
+    if networks is None or networks == "auto":
+        return [NetworkRequest(network=network_rules.default_for(ctx))]
+    if networks == "none":
+        return []
+    if not isinstance(networks, list):
+        raise Invalid("Invalid input for field/attribute networks: expected 'auto', 'none' or a list.")
+    result = []
+    for entry in networks:
+        if not isinstance(entry, dict) or not set(entry) <= {"uuid", "fixed_ip", "port", "tag"}:
+            raise Invalid(f"Invalid network entry {entry!r}: expected {{uuid, fixed_ip, port}}.")
+        net, port, fixed = entry.get("uuid"), entry.get("port"), entry.get("fixed_ip")
+        if net is None and port is None:
+            raise Invalid(f"Invalid network entry {entry!r}: a uuid or a port is required.")
+        for label, value in (("uuid", net), ("port", port)):
+            if value is not None and parse_uuid(value) is None:
+                raise Invalid(f"Bad networks format: network {label} {value!r} is not in proper format.")
+        if port is not None:
+            raise Invalid("Booting with a pre-created port is not supported: pass the network uuid.")
+        try:
+            network = network_rules.get(ctx, net)
+        except NotFoundError:
+            raise Invalid(f"Network {net} could not be found.") from None
+        if fixed is not None:
+            fixed = canonical_ip(fixed, 6 if ":" in str(fixed) else 4, what="fixed_ip")
+        result.append(NetworkRequest(network=network, fixed_ip=fixed or None))
+    return result
+
+
+def _image_from_bdm(bdm: object) -> str | None:
+    """The image a ``block_device_mapping_v2`` boots from (image source, boot index 0), if any."""
+    if bdm is None:
+        return None
+    if not isinstance(bdm, list) or not all(isinstance(d, dict) for d in bdm):
+        raise Invalid("Invalid input for field/attribute block_device_mapping_v2: expected a list of objects.")
+    for device in bdm:
+        source = device.get("source_type")
+        if source not in (None, "image", "blank"):
+            raise Invalid(f"Block device source_type {source!r} is not supported: volumes are not available.")
+        if device.get("destination_type") not in (None, "local"):
+            raise Invalid("Block devices with destination_type 'volume' are not supported.")
+        if source == "image" and str(device.get("boot_index", 0)) == "0":
+            return device.get("uuid")
+    return None
+
+
+@dataclass
+class CreateRequest:
+    """A validated server create request."""
+
+    name: str
+    flavor: Flavor
+    image: Image
+    metadata: dict[str, str] = field(default_factory=dict)
+    keypair: Keypair | None = None
+    networks: list[NetworkRequest] = field(default_factory=list)
+    admin_pass: str = ""
+    user_data: str | None = None
+    access_ipv4: str = ""
+    access_ipv6: str = ""
+    description: str | None = None
+    count: int = 1
+
+
+def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
+    """Validate a ``{"server": {...}}`` create body; 400 with the first problem found."""
+    if not isinstance(body, dict) or not isinstance(body.get("server"), dict):
+        raise Invalid('The request body must be {"server": {...}}.')
+    spec = body["server"]
+    if "name" not in spec:
+        raise Invalid("Invalid input: 'name' is a required property.")
+    name = validate_name(spec["name"])
+    if "flavorRef" not in spec:
+        raise Invalid("Invalid input: 'flavorRef' is a required property.")
+    flavor = resolve_flavor(ctx, spec["flavorRef"])
+    image_ref = spec.get("imageRef") or _image_from_bdm(spec.get("block_device_mapping_v2"))
+    if spec.get("imageRef"):
+        _image_from_bdm(spec.get("block_device_mapping_v2"))  # still validated
+    if not image_ref:
+        raise Invalid("An imageRef (or an image block device) is required: booting from volume is not supported.")
+    image = resolve_image(ctx, image_ref)
+    if image.min_ram and flavor.ram < image.min_ram:
+        raise Invalid(f"Flavor's memory is too small for the requested image (needs {image.min_ram} MiB).")
+    if image.min_disk and flavor.disk < image.min_disk:
+        raise Invalid(f"Flavor's disk is too small for the requested image (needs {image.min_disk} GiB).")
+    metadata = validate_metadata(spec.get("metadata") or {})
+    keypair = None
+    if spec.get("key_name") is not None:
+        keypair = Keypair.objects.filter(user=ctx.user, name=spec["key_name"]).first()
+        if keypair is None:
+            raise Invalid(f"Invalid key_name provided: keypair {spec['key_name']!r} not found.")
+    for group in spec.get("security_groups") or []:
+        if not isinstance(group, dict) or group.get("name", "default") != "default":
+            raise Invalid(f"Security group {group!r} not found: only 'default' exists.")
+    admin_pass = spec.get("adminPass")
+    if admin_pass is not None and not isinstance(admin_pass, str):
+        raise Invalid("Invalid input for field/attribute adminPass: it must be a string.")
+    user_data = spec.get("user_data")
+    if user_data is not None and not isinstance(user_data, str):
+        raise Invalid("Invalid input for field/attribute user_data: it must be a base64 string.")
+    if user_data and len(user_data) > 65535:
+        raise Invalid("user_data is too large (max 65535 bytes).")
+    description = validate_description(spec.get("description"))
+    count = _count(spec)
+    return CreateRequest(
+        name=name,
+        flavor=flavor,
+        image=image,
+        metadata=metadata,
+        keypair=keypair,
+        networks=parse_networks(ctx, spec.get("networks")),
+        admin_pass=admin_pass or generate_password(),
+        user_data=user_data,
+        access_ipv4=canonical_ip(spec.get("accessIPv4"), 4, what="accessIPv4"),
+        access_ipv6=canonical_ip(spec.get("accessIPv6"), 6, what="accessIPv6"),
+        description=description,
+        count=count,
+    )
+
+
+def _count(spec: dict) -> int:
+    def as_int(key: str, default: int) -> int:
+        value = spec.get(key, default)
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise Invalid(f"Invalid input for field/attribute {key}: {value!r} is not an integer.") from None
+        if number < 1:
+            raise Invalid(f"Invalid input for field/attribute {key}: it must be at least 1.")
+        return number
+
+    lo, hi = as_int("min_count", 1), as_int("max_count", as_int("min_count", 1))
+    if lo > hi:
+        raise Invalid("min_count must be <= max_count.")
+    return hi

@@ -1,0 +1,114 @@
+"""Create, update and delete of servers."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from logic.enums import OperState, ServerTask
+from logic.identity import AuthContext
+from logic.models import Server, ServerMetadata
+from logic.servers.create_request import CreateRequest
+from logic.servers.errors import Invalid
+from logic.servers.lookup import check_unlocked, get_server
+from logic.servers.submit import backend_jobs, log_action, make_fault, submit_job
+from logic.servers.validation import canonical_ip, reservation_id, validate_description, validate_name
+
+
+def create(ctx: AuthContext, req: CreateRequest, *, request_id: str) -> list[Server]:
+    """Create ``req.count`` servers: intent rows in one transaction, then one Ganeti job each.
+
+    Quota is charged in the same transaction (over quota: 403, nothing written).
+    When no backend can take a server, it is recorded in ERROR with a "No valid
+    host" fault, as Nova does, rather than failing the whole request.
+    """
+    from logic import allocator, server_quotas
+
+    servers: list[Server] = []
+    reservation = reservation_id()
+    with transaction.atomic():
+        for index in range(req.count):
+            name = req.name if req.count == 1 else f"{req.name}-{index + 1}"
+            fields = {
+                "name": name,
+                "description": req.description,
+                "user": ctx.user,
+                "project": ctx.project,
+                "flavor": req.flavor,
+                "image": req.image,
+                "key_name": req.keypair.name if req.keypair else None,
+                "key_data": req.keypair.public_key if req.keypair else None,
+                "user_data": req.user_data,
+                "access_ipv4": req.access_ipv4,
+                "access_ipv6": req.access_ipv6,
+                "task_request_id": request_id,
+                "reservation_id": reservation,
+                "launch_index": index,
+            }
+            try:
+                with transaction.atomic():
+                    backend = allocator.allocate(flavor=req.flavor, project=ctx.project)
+            except allocator.NoBackendAvailable as exc:
+                server = Server.objects.create(**fields, operstate=OperState.ERROR, fault=make_fault(500, str(exc)))
+                log_action(ctx, server, "create", request_id, finished=True, result="Error", message=str(exc))
+            else:
+                server = Server.objects.create(**fields, backend=backend, operstate=OperState.BUILD, task=ServerTask.BUILD)
+                server.commission = server_quotas.charge_create(server, request_id=request_id)
+                log_action(ctx, server, "create", request_id)
+            ServerMetadata.objects.bulk_create(ServerMetadata(server=server, key=k, value=v) for k, v in req.metadata.items())
+            servers.append(server)
+    nics = [n.as_job_arg() for n in req.networks]
+    for server in servers:
+        if server.task == ServerTask.BUILD:
+            submit_job(server, ServerTask.BUILD, request_id, lambda s=server: backend_jobs().create_server(s, nics=nics))
+    return servers
+
+
+def update(ctx: AuthContext, server: Server, body: object) -> Server:
+    """Rename, set access IPs or the description (DB only, no Ganeti job)."""
+    if not isinstance(body, dict) or not isinstance(body.get("server"), dict):
+        raise Invalid('The request body must be {"server": {...}}.')
+    spec = body["server"]
+    allowed = {"name", "accessIPv4", "accessIPv6", "description", "OS-DCF:diskConfig"}
+    if unknown := set(spec) - allowed:
+        raise Invalid(f"Additional properties are not allowed: {', '.join(sorted(unknown))}.")
+    fields = []
+    if "name" in spec:
+        server.name = validate_name(spec["name"])
+        fields.append("name")
+    if "accessIPv4" in spec:
+        server.access_ipv4 = canonical_ip(spec["accessIPv4"], 4, what="accessIPv4")
+        fields.append("access_ipv4")
+    if "accessIPv6" in spec:
+        server.access_ipv6 = canonical_ip(spec["accessIPv6"], 6, what="accessIPv6")
+        fields.append("access_ipv6")
+    if "description" in spec:
+        server.description = validate_description(spec["description"])
+        fields.append("description")
+    if fields:
+        server.save(update_fields=[*fields, "updated_at"])
+    return server
+
+
+def delete(ctx: AuthContext, raw_id: str, *, request_id: str) -> None:
+    """Delete a server: destroy its Ganeti instance (or just the row, when none was ever submitted)."""
+    from logic import server_quotas
+
+    with transaction.atomic():
+        server = get_server(ctx, raw_id, for_update=True)
+        check_unlocked(ctx, server)
+        if server.task == ServerTask.DESTROY:
+            return  # already being deleted: deleting again is a no-op
+        never_submitted = server.operstate == OperState.ERROR and server.task_job_id is None and server.backend_job_id is None
+        if never_submitted or server.backend_id is None:
+            now = timezone.now()
+            Server.objects.filter(pk=server.pk).update(deleted=True, terminated_at=now, task=None, updated_at=now)
+            log_action(ctx, server, "delete", request_id, finished=True)
+            return
+        Server.objects.filter(pk=server.pk).update(
+            task=ServerTask.DESTROY, task_request_id=request_id, task_job_id=None, updated_at=timezone.now()
+        )
+        server.commission = server_quotas.charge_delete(server, request_id=request_id)
+        log_action(ctx, server, "delete", request_id)
+    server.task = ServerTask.DESTROY
+    submit_job(server, ServerTask.DESTROY, request_id, lambda: backend_jobs().destroy_server(server))
