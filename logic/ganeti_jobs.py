@@ -81,12 +81,14 @@ def _submitted(server: Server, action: str, job_id: int) -> int:
 
 
 # ----------------------------------------------------------------------------- actions
-def create_server(server: Server, *, nics: list[dict]) -> int:
+def create_server(server: Server, *, nics: list[dict], depends: Sequence[int] = ()) -> int:
     """Create the server's instance: flavor → beparams/disks, image → OS, ownership tags; started when built.
 
     ``nics``: Ganeti NIC specs, e.g. ``{"network": "<prefix>-net-7", "ip": "pool"}``
-    or ``{"link": "br0", "mode": "bridged"}``; may be empty.
+    or ``{"link": "br0", "mode": "bridged"}``; may be empty. ``depends``: jobs that
+    must succeed first (the connects of the NICs' networks).
     """
+    after = {"depends": [[int(j), ["success"]] for j in depends]} if depends else {}
     if server.image is None:
         raise InvalidInput(f"server {server.id} has no image")
     flavor = server.flavor
@@ -103,6 +105,7 @@ def create_server(server: Server, *, nics: list[dict]) -> int:
             hypervisor=backend.hypervisor or None,
             tags=ownership_tags(server),
             start=True,
+            **after,
         )
     return _submitted(server, "create", job_id)
 

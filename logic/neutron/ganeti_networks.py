@@ -22,7 +22,6 @@ import logging
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from logic import rapi
 from logic.models import Backend, BackendNetwork, Network, Port, Subnet
 from logic.neutron import nets
 from logic.rapi import RapiClient, RapiError, RapiNotFound
@@ -44,6 +43,11 @@ def nic_name(port: Port) -> str:
 
 def operator_managed(network: Network) -> bool:
     return bool(network.ganeti_network) and not network.backend_networks.exists()
+
+
+def needs_ganeti_network(network: Network) -> bool:
+    """Whether NICs on ``network`` join a Ganeti network we manage (it has an IPv4 subnet)."""
+    return not operator_managed(network) and Subnet.objects.filter(network=network, ip_version=4).exists()
 
 
 def _subnets(network: Network) -> tuple[Subnet | None, Subnet | None]:
@@ -89,11 +93,9 @@ def ensure(network: Network, backend: Backend, client: RapiClient) -> list[int]:
 
     Must run inside the caller's transaction (the copy row is locked until it commits).
     """
-    if operator_managed(network):
+    if not needs_ganeti_network(network):
         return []
     v4, v6 = _subnets(network)
-    if v4 is None:
-        return []
     copy = _copy(network, backend)
     if copy.state == BackendNetwork.State.ACTIVE:
         return []
@@ -133,8 +135,7 @@ def ensure(network: Network, backend: Backend, client: RapiClient) -> list[int]:
 
 
 def _connect(client: RapiClient, name: str, group: str, mode: str, link: str, depends: list[int]) -> int:
-    body = {"group_name": group, "network_mode": mode, "network_link": link, "network_vlan": ""}
-    return client._submit("PUT", rapi._path("networks", name, "connect"), body=body, depends=list(depends))
+    return client.connect_network(name, group, mode=mode, link=link, depends=list(depends))
 
 
 def nic_spec(port: Port) -> dict:
@@ -149,6 +150,8 @@ def nic_spec(port: Port) -> dict:
         spec["link"] = network.ganeti_link or settings.CYCLADES["NETWORK_LINK"]
     if v4 is not None:
         spec["ip"] = v4
+    elif network.ganeti_network and not Subnet.objects.filter(network=network, ip_version=4).exists():
+        spec["ip"] = "pool"  # an operator's Ganeti network we hold no pool for: Ganeti picks, the events tell us
     return spec
 
 
@@ -161,7 +164,7 @@ def forget(network: Network, backend: Backend, client: RapiClient) -> list[int]:
     try:
         for group in copy.connect_jobs:
             jobs.append(client.disconnect_network(copy.ganeti_name, group))
-        jobs.append(client._submit("DELETE", rapi._path("networks", copy.ganeti_name), depends=jobs[-1:]))
+        jobs.append(client.remove_network(copy.ganeti_name, depends=jobs))
     except RapiError as exc:
         log.warning("could not remove network %s from %s: %s", copy.ganeti_name, backend.name, exc)
         return jobs
