@@ -72,7 +72,8 @@ def subnet_body(subnet: Subnet) -> dict:
     }
 
 
-def port_body(port: Port) -> dict:
+def port_body(port: Port, status: str | None = None) -> dict:
+    """``status``: as derived from what Ganeti reports (:func:`logic.neutron.interfaces.port_state`)."""
     device_id = str(port.server_id) if port.server_id is not None else port.device_id
     return {
         "id": str(port.pk),
@@ -82,7 +83,7 @@ def port_body(port: Port) -> dict:
         **_owner(port.project_id),
         "mac_address": port.mac,
         "admin_state_up": port.admin_state_up,
-        "status": port.status,
+        "status": status or port.status,
         "device_id": device_id,
         "device_owner": port.device_owner,
         "fixed_ips": [{"subnet_id": str(a.subnet_id), "ip_address": a.ip_address} for a in port.fixed_ips.all()],

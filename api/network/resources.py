@@ -17,7 +17,7 @@ from logic.errors import NotFoundError
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
 from logic.models import Port, SecurityGroupRule, ServerNIC
-from logic.neutron import floating_ips, nets, ports, security_groups, subnets
+from logic.neutron import floating_ips, interfaces, nets, ports, security_groups, subnets
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,9 @@ def _port_bodies(ctx: AuthContext, params) -> list[dict]:
         found = found.filter(Q(device_id__in=device_ids) | Q(server_id__in=numeric))
     if network_ids := params.getlist("network_id"):
         found = found.filter(network_id__in=[i for i in network_ids if _uuidish(i)])
-    bodies = [render.port_body(p) for p in found]
+    found = list(found)
+    macs = interfaces.reported_macs(sorted({p.server_id for p in found if p.server_id is not None}))
+    bodies = [render.port_body(p, interfaces.port_state(p, macs)) for p in found]
     return bodies + [render.nic_port_body(n) for n in _unported_nics(ctx, params, {b["mac_address"] for b in bodies})]
 
 
@@ -87,7 +89,10 @@ def _get_port_or_nic(ctx: AuthContext, port_id: str):
 
 
 def _render_port_or_nic(obj) -> dict:
-    return render.nic_port_body(obj) if isinstance(obj, ServerNIC) else render.port_body(obj)
+    if isinstance(obj, ServerNIC):
+        return render.nic_port_body(obj)
+    macs = interfaces.reported_macs([obj.server_id]) if obj.server_id is not None else set()
+    return render.port_body(obj, interfaces.port_state(obj, macs))
 
 
 def _group_bodies(ctx: AuthContext, params) -> list[dict]:

@@ -23,7 +23,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from logic.models import Backend, BackendNetwork, Network, Port, Subnet
-from logic.neutron import nets
 from logic.rapi import RapiClient, RapiError, RapiNotFound
 
 log = logging.getLogger(__name__)
@@ -108,7 +107,7 @@ def ensure(network: Network, backend: Backend, client: RapiClient) -> list[int]:
             gateway=v4.gateway_ip,
             network6=v6.cidr if v6 else None,
             gateway6=v6.gateway_ip if v6 else None,
-            mac_prefix=nets.mac_prefix(network),
+            mac_prefix=network.mac_prefix or settings.CYCLADES["NETWORK_MAC_PREFIX"],
             tags=[f"{settings.CYCLADES['GANETI_PREFIX']}:network:{network.pk}"],
         )
         copy.connect_jobs = {}

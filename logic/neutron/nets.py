@@ -17,10 +17,12 @@ from django.utils import timezone
 
 from logic import networks as reads
 from logic import quotas
+from logic.backends import client_for
 from logic.enums import QuotaResource
 from logic.errors import NotFoundError
 from logic.identity import AuthContext
 from logic.models import Network, Port, Subnet
+from logic.neutron import ganeti_networks
 from logic.neutron.errors import NeutronConflict, NeutronForbidden, NeutronNotFound, invalid
 from logic.neutron.values import boolean, integer, name_or_description, owner_for, reject_unknown
 
@@ -151,3 +153,7 @@ def delete(ctx: AuthContext, network_id: object) -> None:
         network.revision_number += 1
         network.save(update_fields=["deleted", "revision_number", "updated_at"])
         _charge(network, ctx, -1, f"delete network {network.pk}")
+        copies = list(network.backend_networks.select_related("backend"))
+    for copy in copies:  # after the commit: the Ganeti networks go too (disconnect, then remove)
+        with client_for(copy.backend) as client:
+            ganeti_networks.forget(network, copy.backend, client)

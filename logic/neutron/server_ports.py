@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import QuerySet
 
+from logic.errors import InvalidInput
 from logic.identity import AuthContext
 from logic.models import Backend, FloatingIP, Network, Port, SecurityGroup, Server
 from logic.neutron import ganeti_networks, ports, security_groups
@@ -116,6 +117,6 @@ def remove_security_group(ctx: AuthContext, server: Server, name: str) -> None:
     (group,) = security_groups.for_port(ctx, server.project, [name])
     server_ports = [p for p in of_server(server) if group in p.security_groups.all()]
     if not server_ports:
-        raise NeutronConflict("NotInGroup", f"Security group {name} not associated with the instance {server.pk}.")
+        raise InvalidInput(f"Security group {name} not associated with the instance {server.pk}.")
     for port in server_ports:
         port.security_groups.remove(group)
