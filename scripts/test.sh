@@ -21,6 +21,7 @@ command -v faketime >/dev/null 2>&1 || need+=(faketime)  # the date guard below
 # the console tests: Debian's chromium (driven by Playwright) and npm for noVNC
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v nft >/dev/null 2>&1 || need+=(nftables)  # the anti-spoofing test loads rules with nft
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   $SUDO apt-get update -qq

@@ -182,13 +182,25 @@ def _ports(protocol: str | None, low: object, high: object) -> tuple[int | None,
             "Invalid protocol for port range, only supported for TCP, UDP, UDPLITE, SCTP and DCCP.",
             "SecurityGroupInvalidProtocolForPortRange",
         )
-    low_port = integer(low if low is not None else high, "port_range_min", 1, 65535)
-    high_port = integer(high if high is not None else low, "port_range_max", 1, 65535)
-    if low_port > high_port:
+    low_port, high_port = _port_value(low), _port_value(high)
+    if low_port is None or high_port is None or low_port > high_port:
         raise NeutronBadRequest(
             "For TCP/UDP protocols, port_range_min must be <= port_range_max", "SecurityGroupInvalidPortRange"
         )
     return low_port, high_port
+
+
+def _port_value(value: object) -> int | None:
+    """A port number 1-65535 (Neutron's "Invalid value for port X" otherwise); None stays None."""
+    if value is None:
+        return None
+    try:
+        port = int(str(value))
+    except ValueError:
+        port = None
+    if isinstance(value, bool) or port is None or not 1 <= port <= 65535:
+        raise NeutronBadRequest(f"Invalid value for port {value}", "SecurityGroupInvalidPortValue")
+    return port
 
 
 def create_rule(ctx: AuthContext, body: Mapping[str, Any]) -> SecurityGroupRule:

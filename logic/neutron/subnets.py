@@ -32,7 +32,8 @@ def visible(ctx: AuthContext) -> QuerySet[Subnet]:
     subnets = Subnet.objects.filter(network__deleted=False).select_related("network")
     if ctx.is_admin:
         return subnets
-    return subnets.filter(Q(network__public=True) | Q(network__shared=True) | Q(network__project=ctx.project))
+    # as in Neutron, an external network that is not shared shows its subnets to its owner only
+    return subnets.filter(Q(network__shared=True) | Q(network__project=ctx.project))
 
 
 def get(ctx: AuthContext, subnet_id: object) -> Subnet:
@@ -222,6 +223,8 @@ def delete(ctx: AuthContext, subnet_id: object) -> None:
     nets.get_for_change(ctx, subnet.network_id, action="delete subnets of")
     with transaction.atomic():
         subnet = Subnet.objects.select_for_update().get(pk=subnet.pk)
+        if subnet.is_slaac:  # addresses we derived from MACs: the ports simply lose them, as in Neutron
+            IPAllocation.objects.filter(subnet=subnet).delete()
         if IPAllocation.objects.filter(subnet=subnet).exists():
             raise NeutronConflict(
                 "SubnetInUse",

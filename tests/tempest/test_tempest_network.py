@@ -23,8 +23,10 @@ from tests.tempest import stack as stackmod
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.ganeti, pytest.mark.slow, pytest.mark.timeout(2400)]
 
+# Left out, with the reason: test_port_list_filter_by_router_id creates a router without checking
+# for the router extension, and this cloud offers no routers.
 NETWORK_REGEX = (
-    r"^tempest\.api\.network\.(test_networks\.|test_networks_negative\.|test_ports\.|test_security_groups\."
+    r"^(?!.*test_port_list_filter_by_router_id)tempest\.api\.network\.(test_networks\.|test_networks_negative\.|test_ports\.|test_security_groups\."
     r"|test_security_groups_negative\.|test_floating_ips\.|test_floating_ips_negative\.|test_extensions\.|test_tags\.)"
 )
 
@@ -94,6 +96,9 @@ def run(concurrency: int = 1) -> dict:
     stack = stackmod.start(concurrency=concurrency)
     try:
         public = make_public_network(stack.url, stack.facts)
+        for project in {a["project_name"] for a in stack.facts["accounts"]}:  # tempest makes dozens of networks
+            stackmod._run(stack, f"quota-{project}", [str(stackmod.BIN / "cyclades-manage"), "quota-set", project,
+                                                       "private_networks=-1", "floating_ips=-1"])  # fmt: skip
         run_tempest.write_workspace(tempest, stack.url, stack.facts, build_timeout=180)
         conf = run_tempest.WORKSPACE / "etc" / "tempest.conf"
         conf.write_text(conf.read_text() + network_conf(public))  # oslo.config: the later value wins
