@@ -16,6 +16,7 @@ from logic.neutron.errors import NeutronNotFound
 EXTENSIONS = [
     ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
     ("security-group", "security-group", "The security groups extension."),
+    ("tag", "Tag support", "Enables to set tag on resources."),
     ("standard-attr-tag", "Tag support for resources with standard attribute", "Enables tags on networks, subnets, ports, security groups and floating IPs."),
     ("standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes."),
     ("standard-attr-revisions", "Resource revision numbers", "This extension will display the revision number of neutron resources."),

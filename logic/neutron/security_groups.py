@@ -19,7 +19,7 @@ from logic.identity import AuthContext
 from logic.ids import parse_uuid
 from logic.models import Project, SecurityGroup, SecurityGroupRule
 from logic.neutron.errors import NeutronBadRequest, NeutronConflict, NeutronNotFound, invalid
-from logic.neutron.values import cidr, integer, name_or_description, owner_for, reject_unknown
+from logic.neutron.values import cidr, name_or_description, owner_for, reject_unknown
 
 DEFAULT = "default"
 PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "ipv6-icmp": 58, "sctp": 132, "gre": 47, "esp": 50, "ah": 51,
@@ -171,10 +171,9 @@ def _ports(protocol: str | None, low: object, high: object) -> tuple[int | None,
     if low is None and high is None:
         return None, None
     if protocol in ICMP:
-        kind = integer(low, "port_range_min", 0, 255) if low is not None else None
-        code = integer(high, "port_range_max", 0, 255) if high is not None else None
+        kind, code = _icmp_value(low, "type", "port-range-min"), _icmp_value(high, "code", "port-range-max")
         if code is not None and kind is None:
-            raise NeutronBadRequest("ICMP code (port-range-max) 0 is provided but ICMP type (port-range-min) is missing.",
+            raise NeutronBadRequest(f"ICMP code (port-range-max) {code} is provided but ICMP type (port-range-min) is missing.",
                                     "SecurityGroupMissingIcmpType")  # fmt: skip
         return kind, code
     if protocol not in PORTED:
@@ -188,6 +187,19 @@ def _ports(protocol: str | None, low: object, high: object) -> tuple[int | None,
             "For TCP/UDP protocols, port_range_min must be <= port_range_max", "SecurityGroupInvalidPortRange"
         )
     return low_port, high_port
+
+
+def _icmp_value(value: object, field: str, attribute: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        number = None
+    if isinstance(value, bool) or number is None or not 0 <= number <= 255:
+        raise NeutronBadRequest(f"Invalid value for ICMP {field} ({attribute}) {value}. It must be 0 to 255.",
+                                "SecurityGroupInvalidIcmpValue")  # fmt: skip
+    return number
 
 
 def _port_value(value: object) -> int | None:
