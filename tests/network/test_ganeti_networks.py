@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import transaction
 
@@ -53,3 +55,32 @@ def _ctx(client):
 
     token = client._credentials["HTTP_X_AUTH_TOKEN"]
     return identity.authenticate(token)
+
+
+def test_reconcile_networks_finds_and_repairs_a_removed_network(member, sandbox_backend, rapi, wait_job, ganeti_prefix, capsys):
+    from django.core.management import call_command
+
+    body = make_network(member, name="drift")
+    make_subnet(member, body["id"], "10.78.0.0/24")
+    network = Network.objects.get(pk=body["id"])
+    with transaction.atomic():
+        for job in ganeti_networks.ensure(network, sandbox_backend, rapi):
+            wait_job(job)
+    name = ganeti_networks.ganeti_name(network)
+
+    def mine(out: str) -> list[dict]:  # earlier tests of the module leave their Ganeti networks (orphans now)
+        return [f for f in json.loads(out)[sandbox_backend.name] if f["subject"] == name]
+
+    call_command("reconcile-networks", "--json")
+    assert mine(capsys.readouterr().out) == []
+    wait_job(rapi.disconnect_network(name, "default"))
+    wait_job(rapi.remove_network(name))  # an operator's gnt-network remove
+    call_command("reconcile-networks", "--fix", "--json")
+    (finding,) = mine(capsys.readouterr().out)
+    assert (finding["kind"], finding["subject"], finding["fixed"]) == ("missing", name, True)
+    copy = BackendNetwork.objects.get(network=network)
+    for job in [copy.add_job_id, *copy.connect_jobs.values()]:
+        wait_job(job)
+    assert rapi.get_network(name)["network"] == "10.78.0.0/24"
+    call_command("reconcile-networks", "--json")
+    assert mine(capsys.readouterr().out) == []
