@@ -84,13 +84,14 @@ def run(ports: int, nics: int) -> None:
         client.post("/network/v2.0/ports", {"port": {"network_id": network["id"]}}, format="json")
     chosen = list(Port.objects.filter(network=net).prefetch_related("fixed_ips", "security_groups")[:nics])
     names = {p.pk: f"tap{i}" for i, p in enumerate(chosen)}
-    build = [timed(lambda: firewall.policies(chosen, lambda p: names[p.pk])) for _ in range(5)]
+    build = [timed(lambda: (firewall.policies(chosen, lambda p: names[p.pk]), firewall.remote_groups(chosen))) for _ in range(5)]
     policies = firewall.policies(chosen, lambda p: names[p.pk])
+    groups = firewall.remote_groups(chosen)
     rendered, dumped = [], []
     for _ in range(20):
-        rendered.append(timed(lambda: render(policies)))
+        rendered.append(timed(lambda: render(policies, groups=groups)))
         dumped.append(timed(lambda: json.dumps([dataclasses.asdict(p) for p in policies])))
-    text = render(policies)
+    text = render(policies, groups=groups)
     print(summary(f"policies of {nics} NICs from the database", build))
     print(summary(f"baseline json.dumps of {nics} policies", dumped))
     print(summary(f"render nftables for {nics} NICs", rendered))

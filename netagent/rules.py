@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 TABLE = "cyclades"
@@ -44,7 +44,8 @@ class Rule:
     protocol: str | None = None  # name or number; None: any
     port_min: int | None = None  # for ICMP: the type
     port_max: int | None = None  # for ICMP: the code
-    remotes: tuple[str, ...] = ()  # CIDRs or addresses; empty: anywhere
+    remotes: tuple[str, ...] = ()  # CIDRs or addresses; empty: anywhere (unless remote_group)
+    remote_group: str | None = None  # a key of render()'s ``groups``: the members' addresses, as a named set
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def _protocol(rule: Rule) -> str | None:
     return "icmpv6" if name == "ipv6-icmp" else name
 
 
-def _rule(rule: Rule, nic_chain: str) -> list[str]:
+def _rule(rule: Rule, nic_chain: str, sets: dict[str, str]) -> list[str]:
     """nft statements for one allow rule (``nic_chain`` is ``to`` for ingress, ``from`` for egress).
 
     An egress rule *returns* (the packet then meets its destination's ``to_`` chain):
@@ -98,7 +99,11 @@ def _rule(rule: Rule, nic_chain: str) -> list[str]:
     peer = "saddr" if nic_chain == "to" else "daddr"
     parts = [f"ether type {family}"]
     remotes = [str(ipaddress.ip_network(r, strict=False)) for r in rule.remotes]
-    if remotes and not any(r in ("0.0.0.0/0", "::/0") for r in remotes):  # no remotes, or anywhere: no match on peers
+    if rule.remote_group is not None:
+        if rule.remote_group not in sets:
+            return []  # a group without members (of this family) admits nobody
+        parts.append(f"{family} {peer} @{sets[rule.remote_group]}")
+    elif remotes and not any(r in ("0.0.0.0/0", "::/0") for r in remotes):  # no remotes, or anywhere: no match on peers
         parts.append(f"{family} {peer} {_set(remotes)}")
     protocol = _protocol(rule)
     if protocol is None:
@@ -122,7 +127,14 @@ def _rule(rule: Rule, nic_chain: str) -> list[str]:
     return [" ".join([*parts, verdict])]
 
 
-def _from_chain(nic: NicPolicy, stateful: bool) -> list[str]:
+def _family_sets(sets: dict[tuple[str, int], str], rule: Rule) -> dict[str, str]:
+    """The named set of the rule's remote group in the rule's family, as ``{group: set name}``."""
+    version = 4 if rule.ethertype == "IPv4" else 6
+    name = sets.get((rule.remote_group, version)) if rule.remote_group is not None else None
+    return {rule.remote_group: name} if name else {}
+
+
+def _from_chain(nic: NicPolicy, stateful: bool, sets: dict) -> list[str]:
     v4 = _set(nic.ipv4) if nic.ipv4 else None
     v6 = _set((link_local(nic.mac), *nic.ipv6))
     lines = [
@@ -145,12 +157,12 @@ def _from_chain(nic: NicPolicy, stateful: bool) -> list[str]:
         lines.append("tcp flags & (syn | ack) != syn return")  # replies and segments of open connections
     for rule in nic.rules:
         if rule.direction == "egress":
-            lines += _rule(rule, "from")
+            lines += _rule(rule, "from", _family_sets(sets, rule))
     lines.append("drop")
     return lines
 
 
-def _to_chain(nic: NicPolicy, stateful: bool) -> list[str]:
+def _to_chain(nic: NicPolicy, stateful: bool, sets: dict) -> list[str]:
     lines = [
         "ether type arp accept",
         "ether type ip6 icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect } accept",
@@ -160,18 +172,37 @@ def _to_chain(nic: NicPolicy, stateful: bool) -> list[str]:
     lines.append("ct state established,related accept" if stateful else "tcp flags & (syn | ack) != syn accept")
     for rule in nic.rules:
         if rule.direction == "ingress":
-            lines += _rule(rule, "to")
+            lines += _rule(rule, "to", _family_sets(sets, rule))
     lines.append("drop")
     return lines
 
 
-def render(nics: Iterable[NicPolicy], *, stateful: bool = False) -> str:
-    """The whole table, for ``nft -f`` (it replaces the previous one atomically)."""
+def _named_sets(groups: Mapping[str, Iterable[str]]) -> tuple[list[str], dict[tuple[str, int], str]]:
+    """One named set per remote group and family (defined once, however many NICs refer to it)."""
+    lines, names = [], {}
+    for index, (group, addresses) in enumerate(sorted(groups.items())):
+        parsed = [ipaddress.ip_address(a) for a in addresses]
+        for version, kind in ((4, "ipv4_addr"), (6, "ipv6_addr")):
+            members = sorted({str(a) for a in parsed if a.version == version})
+            if not members:
+                continue
+            name = f"group_{index}_v{version}"
+            names[(group, version)] = name
+            lines += [f"  set {name} {{  # {group}", f"    type {kind}", f"    elements = {_set(members)}", "  }"]
+    return lines, names
+
+
+def render(nics: Iterable[NicPolicy], *, groups: Mapping[str, Iterable[str]] | None = None, stateful: bool = False) -> str:
+    """The whole table, for ``nft -f`` (it replaces the previous one atomically).
+
+    ``groups``: the addresses of each remote group the rules name (``Rule.remote_group``).
+    """
     nics = list(nics)
     for nic in nics:
         _check(nic)
     guarded = [(n, nic) for n, nic in enumerate(nics) if nic.port_security]
-    out = [f"table bridge {TABLE}", f"delete table bridge {TABLE}", f"table bridge {TABLE} {{"]
+    set_lines, sets = _named_sets(groups or {})
+    out = [f"table bridge {TABLE}", f"delete table bridge {TABLE}", f"table bridge {TABLE} {{", *set_lines]
     out.append("  chain forward {")
     out.append("    type filter hook forward priority 0; policy accept;")
     if guarded:
@@ -179,7 +210,8 @@ def render(nics: Iterable[NicPolicy], *, stateful: bool = False) -> str:
         out.append("    oifname vmap " + _set(f'"{nic.iface}" : jump to_{n}' for n, nic in guarded))
     out.append("  }")
     for n, nic in guarded:
-        for name, lines in ((f"from_{n}", _from_chain(nic, stateful)), (f"to_{n}", _to_chain(nic, stateful))):
+        chains = ((f"from_{n}", _from_chain(nic, stateful, sets)), (f"to_{n}", _to_chain(nic, stateful, sets)))
+        for name, lines in chains:
             out.append(f"  chain {name} {{  # {nic.iface} {nic.mac}")
             out.extend(f"    {line}" for line in lines)
             out.append("  }")

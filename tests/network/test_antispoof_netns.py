@@ -193,7 +193,7 @@ def test_rendered_rules_drop_spoofing_rogue_servers_and_denied_ports(lab, member
         ports[ns] = Port.objects.get(pk=body["id"])
         plug(ns, body["mac_address"], ip)
     iface = {ports[A].pk: f"{A}h", ports[B].pk: f"{B}h"}
-    ruleset = render(firewall.policies(ports.values(), lambda p: iface[p.pk]))
+    ruleset = render(firewall.policies(ports.values(), lambda p: iface[p.pk]), groups=firewall.remote_groups(ports.values()))
     loaded = subprocess.run(["ip", "netns", "exec", BR, "nft", "-f", "-"], input=ruleset, capture_output=True, text=True)
     assert loaded.returncode == 0, loaded.stderr + ruleset
 

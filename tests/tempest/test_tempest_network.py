@@ -11,6 +11,7 @@ required; every skip is printed with its reason and must be one the configuratio
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import textwrap
 import urllib.request
@@ -96,10 +97,19 @@ def run(concurrency: int = 1) -> dict:
     stack = stackmod.start(concurrency=concurrency)
     try:
         public = make_public_network(stack.url, stack.facts)
-        for project in {a["project_name"] for a in stack.facts["accounts"]}:  # tempest makes dozens of networks
-            stackmod._run(stack, f"quota-{project}", [str(stackmod.BIN / "cyclades-manage"), "quota-set", project,
-                                                       "private_networks=-1", "floating_ips=-1"])  # fmt: skip
+        manage = str(stackmod.BIN / "cyclades-manage")
+        projects = sorted({a["project_name"] for a in stack.facts["accounts"]})
+        for project in projects:  # tempest makes dozens of networks
+            stackmod._run(stack, f"quota-{project}", [manage, "quota-set", project, "private_networks=-1", "floating_ips=-1"])
+        # tempest may hand any member account out as primary and then wants a reader of that same project
+        readers = {a["project_name"] for a in stack.facts["accounts"] if a["role"] == "reader"}
+        for project in sorted(set(projects) - readers):
+            name = f"{project}-reader"
+            stackmod._run(stack, f"user-{name}", [manage, "user-create", name, "--password", stack.facts["password"],
+                                                  "--project", project, "--role", "reader"])  # fmt: skip
+            stack.facts["accounts"].append({"username": name, "project_name": project, "role": "reader"})
         run_tempest.write_workspace(tempest, stack.url, stack.facts, build_timeout=180)
+        shutil.rmtree(run_tempest.WORKSPACE / "tempest_lock", ignore_errors=True)  # account locks of an earlier run
         conf = run_tempest.WORKSPACE / "etc" / "tempest.conf"
         conf.write_text(conf.read_text() + network_conf(public))  # oslo.config: the later value wins
         _code, output = run_tempest.run(tempest, NETWORK_REGEX, concurrency)
