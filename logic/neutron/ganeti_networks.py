@@ -144,9 +144,10 @@ def nic_spec(port: Port) -> dict:
     spec: dict = {"mac": port.mac, "name": nic_name(port)}
     if network.ganeti_network:
         spec["network"] = network.ganeti_network
-    else:
+    else:  # on the link directly (networks registered without one use the cluster's default NIC link)
         spec["mode"] = network.ganeti_mode
-        spec["link"] = network.ganeti_link or settings.CYCLADES["NETWORK_LINK"]
+        if network.ganeti_link:
+            spec["link"] = network.ganeti_link
     if v4 is not None:
         spec["ip"] = v4
     elif network.ganeti_network and not Subnet.objects.filter(network=network, ip_version=4).exists():
