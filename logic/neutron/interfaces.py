@@ -17,6 +17,7 @@ import logging
 from django.db import transaction
 
 from logic import ganeti_jobs
+from logic import networks as network_reads
 from logic.backends import client_for
 from logic.enums import OperState
 from logic.errors import ConflictError, InvalidInput
@@ -90,9 +91,9 @@ def attach(ctx: AuthContext, server: Server, body: object) -> tuple[dict, int]:
         if spec.get("port_id"):
             request = server_ports.NicRequest(port_id=str(spec["port_id"]))
         else:
-            network = nets.get(ctx, spec["net_id"]) if spec.get("net_id") else None
+            network = nets.get(ctx, spec["net_id"]) if spec.get("net_id") else network_reads.default_for(ctx)
             if network is None:
-                raise InvalidInput("A port_id or a net_id is required (this cloud has no default network for attach).")
+                raise InvalidInput("A port_id or a net_id is required: the project has no default network.")
             request = server_ports.NicRequest(network=network, fixed_ip=fixed[0].get("ip_address") if fixed else None)
         port = server_ports.bind(ctx, server, request)
         with client_for(server.backend) as client:
