@@ -18,15 +18,20 @@ link directly. Networks an operator mapped to a Ganeti network by hand
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from logic.errors import ConflictError
 from logic.models import Backend, BackendNetwork, Network, Port, Subnet
-from logic.rapi import RapiClient, RapiError, RapiNotFound
+from logic.rapi import JobFailed, RapiClient, RapiError, RapiNotFound, RapiUnavailable
 
 log = logging.getLogger(__name__)
 
+#: How long the first use of a network on a cluster waits for its add and connect jobs.
+SETTLE_SECONDS = 20
+CONNECT_RETRIES = 3
 _DONE = "success"
 _FAILED = ("error", "canceled", "canceling")
 
@@ -115,14 +120,19 @@ def ensure(network: Network, backend: Backend, client: RapiClient) -> list[int]:
     if add_status != _DONE and add_status is not None:
         depends.append(copy.add_job_id)
     link = network.ganeti_link or settings.CYCLADES["NETWORK_LINK"]
+    after_add = list(depends)
     jobs = dict(copy.connect_jobs)
+    submitted = []
     for group in client.list_groups():
         status = _status(client, jobs.get(group)) if group in jobs else None
         if group not in jobs or status in _FAILED:
-            jobs[group] = _connect(client, copy.ganeti_name, group, network.ganeti_mode, link, depends)
+            jobs[group] = _connect(client, copy.ganeti_name, group, network.ganeti_mode, link, after_add)
+            submitted.append(group)
             status = "queued"
         if status != _DONE and status is not None:
             depends.append(jobs[group])
+    if submitted:
+        depends = _settle(client, copy, jobs, network.ganeti_mode, link, depends)
     copy.connect_jobs = jobs
     copy.state = BackendNetwork.State.PENDING if depends else BackendNetwork.State.ACTIVE
     copy.save()
@@ -131,6 +141,42 @@ def ensure(network: Network, backend: Backend, client: RapiClient) -> list[int]:
         network.ganeti_network = copy.ganeti_name
     log.info("network %s on %s: depends on jobs %s", copy.ganeti_name, backend.name, depends)
     return depends
+
+
+def _settle(client: RapiClient, copy: BackendNetwork, jobs: dict, mode: str, link: str, depends: list[int]) -> list[int]:
+    """Wait (briefly) for the new add/connect jobs; resubmit a connect Ganeti asks to retry.
+
+    On a busy cluster OP_NETWORK_CONNECT fails with "Instances in node group ...
+    changed since locks were acquired; retry the operation" when instances come
+    and go meanwhile. A create depending on it would fail with it, so the first
+    use of a network on a cluster waits up to ``SETTLE_SECONDS`` for its jobs and
+    retries such connects; jobs still running then are left for the NIC's job to
+    depend on. Returns the job ids still to depend on.
+    """
+    deadline = time.monotonic() + SETTLE_SECONDS
+    pending = list(depends)
+    for job in list(pending):
+        group = next((g for g, j in jobs.items() if j == job), None)
+        for attempt in range(CONNECT_RETRIES + 1):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return pending
+            try:
+                client.wait_for_job(job, timeout=remaining)
+                pending.remove(job)
+                break
+            except RapiUnavailable:
+                return pending  # still running: depend on it
+            except JobFailed as exc:
+                if group is None or "retry the operation" not in str(exc) or attempt == CONNECT_RETRIES:
+                    raise ConflictError(
+                        f"Ganeti network {copy.ganeti_name} could not be set up on {copy.backend.name}: {exc}"
+                    ) from None
+                log.info("connect of %s to %s must be retried: %s", copy.ganeti_name, group, exc)
+                pending.remove(job)
+                job = jobs[group] = _connect(client, copy.ganeti_name, group, mode, link, [])
+                pending.append(job)
+    return pending
 
 
 def _connect(client: RapiClient, name: str, group: str, mode: str, link: str, depends: list[int]) -> int:
