@@ -202,17 +202,37 @@ def nic_spec(port: Port) -> dict:
 
 
 def forget(network: Network, backend: Backend, client: RapiClient) -> list[int]:
-    """Disconnect and remove the network from ``backend`` (when its last port is gone); returns the job ids."""
+    """Disconnect and remove the network from ``backend`` (when its last port is gone); returns the job ids.
+
+    A disconnect Ganeti asks to retry (instances of the group changed meanwhile) is retried,
+    as for connects; what still fails is left for ``reconcile-networks`` to report (an orphan).
+    """
     copy = BackendNetwork.objects.filter(network=network, backend=backend).first()
     if copy is None:
         return []
     jobs = []
     try:
         for group in copy.connect_jobs:
-            jobs.append(client.disconnect_network(copy.ganeti_name, group))
+            jobs.append(_retrying(client, lambda group=group: client.disconnect_network(copy.ganeti_name, group)))
         jobs.append(client.remove_network(copy.ganeti_name, depends=jobs))
-    except RapiError as exc:
+    except (RapiError, ConflictError) as exc:
         log.warning("could not remove network %s from %s: %s", copy.ganeti_name, backend.name, exc)
         return jobs
     copy.delete()
     return jobs
+
+
+def _retrying(client: RapiClient, submit) -> int:
+    """Submit a job and wait (up to ``SETTLE_SECONDS``) for it, resubmitting when Ganeti asks to retry."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    for attempt in range(CONNECT_RETRIES + 1):
+        job = submit()
+        try:
+            client.wait_for_job(job, timeout=max(deadline - time.monotonic(), 1))
+            return job
+        except RapiUnavailable:
+            return job  # still running: what follows depends on it
+        except JobFailed as exc:
+            if "retry the operation" not in str(exc) or attempt == CONNECT_RETRIES:
+                raise
+    raise AssertionError("unreachable")

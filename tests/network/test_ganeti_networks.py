@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.db import transaction
@@ -86,3 +87,23 @@ def test_reconcile_networks_finds_and_repairs_a_removed_network(member, sandbox_
     assert rapi.get_network(name)["network"] == "10.78.0.0/24"
     call_command("reconcile-networks", "--json")
     assert mine(capsys.readouterr().out) == []
+
+
+def test_deleting_a_network_removes_its_ganeti_network(member, sandbox_backend, rapi, wait_job):
+    from logic.backends import client_for
+
+    body = make_network(member, name="gone")
+    make_subnet(member, body["id"], "10.79.0.0/24")
+    network = Network.objects.get(pk=body["id"])
+    with transaction.atomic():
+        for job in ganeti_networks.ensure(network, sandbox_backend, rapi):
+            wait_job(job)
+    name = ganeti_networks.ganeti_name(network)
+    assert name in rapi.list_networks()
+    assert client_for(sandbox_backend)  # the API's own client reaches the sandbox
+    assert member.delete(f"/network/v2.0/networks/{body['id']}").status_code == 204
+    deadline = time.monotonic() + 60
+    while name in rapi.list_networks():
+        assert time.monotonic() < deadline, "the Ganeti network is still there"
+        time.sleep(1)
+    assert not BackendNetwork.objects.filter(network=network).exists()
