@@ -43,6 +43,7 @@ setup(
             "cyclades-ganeti-hooks-install = ganeti_hooks.install:main",
             "cyclades-vncauthproxy = vncauthproxy.main:main",
             "cyclades-allinone = cyclades.allinone:main",
+            "cyclades-enc = cyclades.enc:main",
         ]
     },
 )

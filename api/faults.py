@@ -62,6 +62,10 @@ class OverLimit(Fault):
     status, name, title = 413, "overLimit", "Request Entity Too Large"
 
 
+class RangeNotSatisfiable(Fault):
+    status, name, title = 416, "rangeNotSatisfiable", "Requested Range Not Satisfiable"
+
+
 class UnsupportedMediaType(Fault):
     status, name, title = 415, "badMediaType", "Unsupported Media Type"
 
@@ -108,6 +112,8 @@ def _logic_map() -> list[tuple[type[Exception], type[Fault]]]:
 
     return [
         (errors.NotFoundError, NotFound),
+        (errors.TooLarge, OverLimit),
+        (errors.RangeNotSatisfiable, RangeNotSatisfiable),
         (errors.InvalidInput, BadRequest),
         (errors.ConflictError, Conflict),
         (errors.PolicyError, Forbidden),

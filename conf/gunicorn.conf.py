@@ -8,7 +8,7 @@ Every value can be overridden with GUNICORN_* environment variables read below.
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8080")
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8080").split(",")  # several addresses: comma-separated
 # Sync workers: each request is short (no polling of Ganeti); scale with cores.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")

@@ -286,6 +286,26 @@ SETTINGS: list[Setting] = [
         "Seconds Ganeti waits for a guest to shut down cleanly before forcing it off (stop, soft reboot, delete).",
         validate=_positive,
     ),
+    # -- libvirt backends (logic.drivers.libvirt)
+    Setting(
+        "LIBVIRT_TEMPLATE_DIR",
+        "str",
+        "",
+        "Directory of the operator's domain XML templates (domain.xml, flavor-<flavor>.xml, backend-<backend>.xml), "
+        "looked up before the built-in ones; checked at backend-add.",
+    ),
+    Setting(
+        "LIBVIRT_DOMAIN_TYPE",
+        "str",
+        "qemu",
+        "Domain type of servers on qemu:// libvirt hosts: qemu (TCG) or kvm.",
+    ),
+    Setting(
+        "LIBVIRT_NETWORK",
+        "str",
+        "default",
+        "libvirt network of a server's NIC on a libvirt host when its API network has no link (bridge).",
+    ),
     # -- quotas (defaults of every project; per-project overrides: cyclades-manage quota-set, os-quota-sets API)
     Setting(
         "QUOTA_ENABLED",
@@ -540,6 +560,44 @@ SETTINGS: list[Setting] = [
         "str",
         "",
         "File with the VNC password of the guests (Ganeti hvparam vnc_password_file), if the cluster sets one.",
+    ),
+    # -- images (Glance v2): where image data lives and how Ganeti deploys it
+    Setting(
+        "IMAGE_STORE",
+        "str",
+        "file",
+        "Store for uploaded image data: file (IMAGE_FILE_DIR) or rbd (Ceph).",
+        validate=_one_of("file", "rbd"),
+    ),
+    Setting("IMAGE_FILE_DIR", "str", "{DATA_DIR}/images", "Directory of the file store. '{DATA_DIR}' is replaced by DATA_DIR."),
+    Setting("IMAGE_RBD_POOL", "str", "rbd", "Ceph pool of the rbd store."),
+    Setting("IMAGE_RBD_CONF", "str", "/etc/ceph/ceph.conf", "ceph.conf of the rbd store (always given: no DNS lookups)."),
+    Setting("IMAGE_RBD_USER", "str", "admin", "Ceph client id of the rbd store (client.<id>; its keyring via ceph.conf)."),
+    Setting(
+        "IMAGE_CHUNK_SIZE", "int", 1048576, "Bytes read and written at a time when streaming image data.", validate=_positive
+    ),
+    Setting(
+        "QUOTA_IMAGE_BYTES",
+        "int",
+        107374182400,
+        "Default limit of image data in bytes per project (-1 = unlimited).",
+        validate=_quota_limit,
+    ),
+    Setting(
+        "IMAGE_GANETI_OS",
+        "str",
+        "cyclades-image+default",
+        "Ganeti OS (conf/ganeti-os/cyclades-image) that deploys uploaded images onto instance disks.",
+    ),
+    Setting(
+        "IMAGE_FETCH_KEY_FILE",
+        "str",
+        "/etc/cyclades/image-fetch.key",
+        "Key (shared by API nodes and Ganeti nodes) that signs one-time image fetches; ganeti-os-install creates it.",
+    ),
+    Setting("IMAGE_FETCH_URL", "str", "", "Base URL a Ganeti node fetches image data from (empty: PUBLIC_URL)."),
+    Setting(
+        "IMAGE_FETCH_TTL", "int", 3600, "Seconds a one-time image fetch URL given to Ganeti stays valid.", validate=_positive
     ),
     Setting(
         "NETWORK_MAC_PREFIX",

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView
 
 from api.health import healthz
+from api.metrics import metrics_view
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -13,6 +14,8 @@ urlpatterns = [
     path("image", include("api.image.urls")),
     path("network", include("api.network.urls")),
     path("volume", include("api.volume.urls")),
+    path("admin/v1/", include("api.admin.urls")),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("ui.urls")),
 ]
 

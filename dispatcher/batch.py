@@ -25,6 +25,7 @@ import time
 from django.db import DatabaseError, DataError, IntegrityError, OperationalError, connection, transaction
 
 from bus import Message, Reject
+from cyclades import metrics
 from dispatcher.handler import decode, drop_broken_connection
 from logic import event_messages, events
 from logic.event_messages import BUS_TYPES, Event, InvalidEvent
@@ -55,6 +56,12 @@ def parse(message: Message) -> Event:
 
 def handle_batch(messages: list[Message]) -> list[Settlement]:
     """Apply ``messages`` in one transaction; one settlement per message (None: committed, ack it)."""
+    results, parsed = _apply_batch(messages)
+    metrics.observe_batch(parsed, results)
+    return results
+
+
+def _apply_batch(messages: list[Message]) -> tuple[list[Settlement], list[tuple[int, Event]]]:
     results: list[Settlement] = [None] * len(messages)
     parsed: list[tuple[int, Event]] = []
     for i, message in enumerate(messages):
@@ -63,12 +70,12 @@ def handle_batch(messages: list[Message]) -> list[Settlement]:
         except Reject as exc:
             results[i] = exc
     if not parsed:
-        return results
+        return results, parsed
     batch = [event for _, event in parsed]
     for attempt in range(1, ATTEMPTS + 1):
         try:
             events.apply_events(batch)
-            return results
+            return results, parsed
         except DatabaseError as exc:
             if is_lock_conflict(exc) and attempt < ATTEMPTS:
                 log.info("batch of %d lost a lock race (%s); retry %d", len(batch), exc.__cause__ or exc, attempt)
@@ -79,7 +86,7 @@ def handle_batch(messages: list[Message]) -> list[Settlement]:
                 log.warning("database unavailable (%s); batch of %d requeued", exc, len(batch))
                 for i, _ in parsed:
                     results[i] = exc
-                return results
+                return results, parsed
             log.warning("batch of %d failed (%s); applying its messages one by one", len(batch), exc)
             break
         except Exception as exc:  # a message the rules choke on: find it by applying one by one
@@ -87,7 +94,7 @@ def handle_batch(messages: list[Message]) -> list[Settlement]:
             break
     for i, event in parsed:
         results[i] = apply_alone(messages[i], event)
-    return results
+    return results, parsed
 
 
 def apply_alone(message: Message, event: Event) -> Settlement:

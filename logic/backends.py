@@ -258,6 +258,10 @@ def add_backend(
 
 def refresh_stats(backend: Backend) -> Backend:
     """Re-read the cluster's hypervisor, disk templates and capacity into the backend row."""
+    if backend.kind == Backend.Kind.LIBVIRT:
+        from logic.drivers.libvirt.backends import refresh_libvirt_stats
+
+        return refresh_libvirt_stats(backend)
     with client_for(backend) as client:
         facts = read_cluster(client, lambda names: _pending_servers(backend, names))
     with transaction.atomic():

@@ -88,8 +88,8 @@ def page_url(token: str) -> str:
 
 def open_console(ctx: AuthContext, raw_id: str) -> Console:
     """A one-shot console forwarding for the caller's ACTIVE server (404 unseen, 409 not ACTIVE, 503 no proxy)."""
-    from logic import ganeti_jobs
     from logic import servers as server_rules
+    from logic.drivers import driver_for
     from logic.rapi import RapiError
     from vncauthproxy.client import ProxyRefused, ProxyUnavailable, request_forwarding
 
@@ -99,7 +99,7 @@ def open_console(ctx: AuthContext, raw_id: str) -> Console:
         raise NotActive(f"Cannot get a console of server {server.pk} while it is {status}: it must be ACTIVE.")
     secret = _secret()
     try:
-        info = ganeti_jobs.console_info(server)
+        info = driver_for(server).console_info(server)  # logic.ganeti_jobs unless a libvirt backend
     except RapiError as exc:
         raise ConsoleUnavailable(f"The console of server {server.pk} cannot be located now.") from exc
     if info.get("kind") != "vnc" or not info.get("host") or not info.get("port"):

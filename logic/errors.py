@@ -29,3 +29,15 @@ class PolicyError(LogicError):
 
 class OverQuotaError(LogicError):
     """A quota or limit would be exceeded (403 in Nova for quotas; 413 for some limits)."""
+
+
+class TooLarge(OverQuotaError):
+    """A body or a total would pass a size limit (413)."""
+
+
+class RangeNotSatisfiable(InvalidInput):
+    """A Range header asks for bytes the data does not have (416)."""
+
+    def __init__(self, message: str, size: int):
+        super().__init__(message)
+        self.size = size

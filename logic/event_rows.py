@@ -159,6 +159,9 @@ def write_changes(changed: dict[int, tuple[Server, set[str]]]) -> None:
         groups.setdefault(tuple(sorted(names | {"updated_at"})), []).append(server)
     for names, servers in groups.items():
         _update(servers, names)
+    from logic.usage import history
+
+    history.record_changes(changed.values())
 
 
 def _update(servers: list[Server], names: tuple[str, ...]) -> None:

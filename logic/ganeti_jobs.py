@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 
 from cyclades.logs import request_id_var
-from logic import rapi
+from logic import image_deploy, rapi
 from logic.backends import client_for
 from logic.errors import InvalidInput
 from logic.models import Flavor, Image, Server
@@ -69,6 +69,14 @@ def public_osparams(image: Image) -> dict[str, Any]:
     return params
 
 
+def osparams_for(image: Image, server: Server, action: str) -> dict[str, Any]:
+    """The image's OS parameters, plus a one-time fetch grant when our OS definition writes uploaded data."""
+    params = public_osparams(image)
+    if image_deploy.uses_fetch(image):
+        params |= image_deploy.deploy_osparams(image, purpose=f"{action} of {server.ganeti_name}")
+    return params
+
+
 def _client(server: Server) -> RapiClient:
     if server.backend is None:
         raise InvalidInput(f"server {server.id} has no backend yet")
@@ -100,7 +108,7 @@ def create_server(server: Server, *, nics: list[dict], depends: Sequence[int] = 
             disks=disks_for(flavor),
             nics=nics,
             os=server.image.ganeti_os,
-            osparams=public_osparams(server.image) or None,
+            osparams=osparams_for(server.image, server, "create") or None,
             beparams=beparams_for(flavor),
             hypervisor=backend.hypervisor or None,
             tags=ownership_tags(server),
@@ -162,7 +170,9 @@ def resize_server(server: Server, flavor: Flavor, *, restart: bool = False) -> i
 def rebuild_server(server: Server, image: Image) -> int:
     """Reinstall with ``image``'s OS and parameters; Ganeti's job shuts the VM down, reinstalls, starts it."""
     with _client(server) as client:
-        job_id = client.reinstall_instance(server.ganeti_name, os=image.ganeti_os, osparams=public_osparams(image), start=True)
+        job_id = client.reinstall_instance(
+            server.ganeti_name, os=image.ganeti_os, osparams=osparams_for(image, server, "rebuild"), start=True
+        )
     return _submitted(server, f"rebuild from image {image.id}", job_id)
 
 

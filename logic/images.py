@@ -1,8 +1,9 @@
 """The image registry, read side (Glance v2 semantics) and registration by operators.
 
 Visibility: ``public`` and ``community`` images are visible to every project;
-``private`` and ``shared`` ones to their owner (image members come with the image
-issue); administrators see everything. Ids are UUIDs: anything else (a name in a
+``private`` ones to their owner; ``shared`` ones to their owner and to the projects
+it was shared with (:mod:`logic.image_members`; in listings only once the member
+accepted, like Glance); administrators see everything. Ids are UUIDs: anything else (a name in a
 client's name-or-id lookup) is simply not found.
 """
 
@@ -14,10 +15,10 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from logic.errors import InvalidInput, NotFoundError
+from logic.errors import InvalidInput, NotFoundError, PolicyError
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
-from logic.models import Image, Project
+from logic.models import Image, ImageMember, Project
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 1000
@@ -44,7 +45,25 @@ def visible(ctx: AuthContext) -> QuerySet[Image]:
     if ctx.is_admin:
         return images
     shared_with_all = Q(visibility__in=[Image.Visibility.PUBLIC, Image.Visibility.COMMUNITY])
-    return images.filter(shared_with_all | Q(owner=ctx.project))
+    return images.filter(shared_with_all | Q(owner=ctx.project) | _shared_with(ctx))
+
+
+def _shared_with(ctx: AuthContext, statuses: list[str] | None = None) -> Q:
+    """``shared`` images whose members include the caller's project (with one of ``statuses``)."""
+    if ctx.project is None:
+        return Q(pk__in=[])
+    members = ImageMember.objects.filter(member=str(ctx.project.pk))
+    if statuses is not None:
+        members = members.filter(status__in=statuses)
+    return Q(visibility=Image.Visibility.SHARED, pk__in=members.values("image_id"))
+
+
+def owned(ctx: AuthContext, image_id: object) -> Image:
+    """A visible image the caller may change (its owner, or an admin): else 404 or 403."""
+    image = get(ctx, image_id)
+    if not ctx.is_admin and (ctx.project is None or image.owner_id != ctx.project.pk):
+        raise PolicyError("You are not permitted to modify this image: it belongs to another project.")
+    return image
 
 
 def get(ctx: AuthContext, image_id: object) -> Image:
@@ -124,6 +143,13 @@ def list_images(
     elif not ctx.is_admin:
         # Glance's default listing leaves community images of other projects out.
         images = images.exclude(Q(visibility=Image.Visibility.COMMUNITY) & ~Q(owner=ctx.project))
+    if not ctx.is_admin:
+        member_status = params.get("member_status", "accepted")
+        if member_status not in {"accepted", "pending", "rejected", "all"}:
+            raise InvalidInput(f"Invalid member_status value: {member_status}")
+        statuses = None if member_status == "all" else [member_status]
+        others_shared = Q(visibility=Image.Visibility.SHARED) & ~Q(owner=ctx.project)
+        images = images.exclude(others_shared & ~_shared_with(ctx, statuses))
     if (name := params.get("name")) is not None:
         images = images.filter(name__in=_in_list(name))
     if (ids := params.get("id")) is not None:

@@ -402,6 +402,9 @@ def reconcile_all(
         if backend.offline:
             reports.append(Report(backend=backend.name, error="offline: skipped"))
             continue
+        if getattr(backend, "kind", "ganeti") == "libvirt":
+            reports.append(Report(backend=backend.name, error="libvirt backend: not reconciled yet (skipped)"))
+            continue
         progress = None
         if progress_factory is not None:
             progress = progress_factory(backend.name, Server.objects.filter(backend=backend, deleted=False).count())

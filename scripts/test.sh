@@ -18,9 +18,11 @@ command -v psql >/dev/null 2>&1 || need+=(postgresql)
 command -v rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)  # the date guard below
-# the console tests: Debian's chromium (driven by Playwright) and npm for noVNC
+# the console and UI tests (tests/ui): Debian's chromium (driven by Playwright); npm for noVNC and jQuery
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# libvirt-python (requirements.txt) builds against libvirt-dev; the libvirt tests use its test:///default driver
+pkg-config --exists libvirt 2>/dev/null || need+=(libvirt-dev pkg-config gcc)
 command -v nft >/dev/null 2>&1 || need+=(nftables)  # the anti-spoofing test loads rules with nft
 if ((${#need[@]})); then
   log "installing ${need[*]}"
@@ -37,8 +39,14 @@ $SUDO bash conf/ganeti-sandbox/setup.sh | tail -n 2
 # real VMs with VNC consoles (QEMU/TCG) beside the fake hypervisor; idempotent, additive
 $SUDO bash conf/ganeti-sandbox/enable-kvm.sh | tail -n 1
 
+# ------------------------------------------------------------------ Ceph sandbox (the rbd image store)
+log "Ceph sandbox"
+$SUDO bash conf/ceph-sandbox/setup.sh 2>&1 | tail -n 1
+
 # ------------------------------------------------------------------ virtualenv
 scripts/venv.sh test
+# Debian's python3-rados/python3-rbd (not on PyPI) linked into the venv; idempotent
+bash conf/ceph-sandbox/venv-add-ceph-bindings.sh "$ROOT/.venv" >/dev/null
 scripts/novnc.sh
 scripts/kamaki.sh
 

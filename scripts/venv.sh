@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 $PY -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed" >&2; exit 1; }
 [[ -x .venv/bin/python ]] || $PY -m venv .venv
+scripts/ui-build.sh  # the browser UI's jQuery, from npm (pinned in ui/package-lock.json)
 want=requirements.txt
 [[ ${1:-} == test ]] && want=requirements-test.txt
 stamp=.venv/.installed-$(cat requirements.txt requirements-test.txt setup.py pyproject.toml | sha256sum | cut -c1-16)-${1:-run}

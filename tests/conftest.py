@@ -30,6 +30,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         services.missing("RabbitMQ", problem)
     if item.get_closest_marker("ganeti") and (problem := services.ganeti_problem()):
         services.missing("Ganeti sandbox", problem)
+    if item.get_closest_marker("ceph") and (problem := services.ceph_problem()):
+        services.missing("Ceph sandbox", problem)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,8 @@ import pytest
 PG_URL = os.environ.get("CYCLADES_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
 AMQP_HOST = os.environ.get("CYCLADES_TEST_AMQP_HOST", "127.0.0.1:5672")
 AMQP_CREDENTIALS = os.environ.get("CYCLADES_TEST_AMQP_CREDENTIALS", "guest:guest")
+# The root namespace's side of the Ganeti sandbox's veth: how code running on the node reaches us.
+GANETI_HOST_SIDE_IP = os.environ.get("CYCLADES_TEST_GANETI_HOST_IP", "198.51.100.1")
 GANETI_ENV_FILE = os.environ.get("CYCLADES_TEST_GANETI_ENV", "/run/ganeti-sandbox/rapi.env")
 
 
@@ -92,4 +94,29 @@ def ganeti_problem() -> str | None:
         urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Basic {auth}"}), timeout=5, context=ctx)
     except Exception as exc:
         return f"{url}: {exc}"
+    return None
+
+
+CEPH_CONF = os.environ.get("CYCLADES_TEST_CEPH_CONF", "/var/lib/ceph-sandbox/ceph.conf")
+CEPH_USER = os.environ.get("CYCLADES_TEST_CEPH_USER", "sandbox")
+CEPH_POOL = os.environ.get("CYCLADES_TEST_CEPH_POOL", "rbd")
+
+
+@functools.cache
+def ceph_problem() -> str | None:
+    """None if the Ceph sandbox answers through the rados/rbd bindings, else why not."""
+    try:
+        import rados
+    except ImportError:
+        return "the rados/rbd bindings are not importable (run: conf/ceph-sandbox/venv-add-ceph-bindings.sh .venv)"
+    if not os.path.exists(CEPH_CONF):
+        return f"{CEPH_CONF} missing (run: sudo conf/ceph-sandbox/setup.sh)"
+    cluster = rados.Rados(conffile=CEPH_CONF, name=f"client.{CEPH_USER}")
+    try:
+        cluster.connect(timeout=10)
+        cluster.open_ioctx(CEPH_POOL).close()
+    except Exception as exc:
+        return f"Ceph sandbox ({CEPH_CONF}, client.{CEPH_USER}, pool {CEPH_POOL}): {exc}"
+    finally:
+        cluster.shutdown()
     return None

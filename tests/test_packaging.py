@@ -58,3 +58,14 @@ def test_installed_manage_migrates_an_sqlite_database(installed, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "cyclades.sqlite3").exists()
+
+
+@pytest.mark.slow
+def test_installed_package_carries_the_ui_and_its_jquery(installed):
+    """The UI's files (with jQuery built by scripts/ui-build.sh) are in the installed package."""
+    code = "import ui.assets as a; print(' '.join(sorted(a.assets())))"
+    proc = subprocess.run(
+        [str(installed / "python"), "-c", code], capture_output=True, text=True, timeout=60, env=clean_env(), cwd="/"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert {"vendor/jquery.min.js", "js/app.js", "css/app.css"} <= set(proc.stdout.split())

@@ -1,1 +1,1 @@
-"""The browser UI (grows with the UI issue); for now a landing page with the endpoints."""
+"""The browser UI: a jQuery single-page app over the public APIs (see ui/views.py)."""

@@ -20,6 +20,7 @@ from api.compute import (
     limits,
     quota_sets,
     servers,
+    usage,
     versions,
 )
 
@@ -71,6 +72,8 @@ api_patterns = [
     route(r"images/detail", images.ImageDetailList),
     route(r"images/(?P<image_id>[^/]+)", images.ImageItem),
     route(r"images/(?P<image_id>[^/]+)/metadata", images.ImageMetadata),
+    route(r"os-simple-tenant-usage", usage.TenantUsageList),
+    route(r"os-simple-tenant-usage/(?P<project_id>[^/]+)", usage.TenantUsageItem),
 ]
 
 urlpatterns = [

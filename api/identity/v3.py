@@ -163,7 +163,12 @@ class Projects(AuthenticatedView):
         projects = _visible_projects(request.auth.user)
         params = request.query_params
         if "name" in params:
-            projects = projects.filter(name=params["name"])
+            wanted = params["name"]
+            projects = projects.filter(name=wanted)
+            if not projects.exists() and not request.auth.is_admin:
+                # Keystone refuses project listings to non-admins; clients (OSC's `image add
+                # project <id>`) then use the value as the id. Unknown and invisible alike: no probing.
+                raise Forbidden("You are not authorized to perform the requested action: identity:list_projects.")
         if "domain_id" in params:
             projects = projects.filter(domain_id=params["domain_id"])
         if "enabled" in params:

@@ -1,14 +1,24 @@
-"""Image service URLs (mounted at ``/image``): Glance v2, read-only for now."""
+"""Image service URLs (mounted at ``/image``): Glance v2."""
 
 from django.urls import re_path
 
-from api.image import views
+from api.image import actions, data, fetch, members, schemas, views
+
+_ID = r"(?P<image_id>[^/]+)"
 
 urlpatterns = [
     re_path(r"^/?$", views.VersionList.as_view()),
     re_path(r"^/versions/?$", views.VersionList.as_view()),
     re_path(r"^/v2/?$", views.VersionList.as_view()),
-    re_path(r"^/v2/images/?$", views.ImageList.as_view()),
-    re_path(r"^/v2/images/(?P<image_id>[^/]+)/?$", views.ImageItem.as_view()),
-    re_path(r"^/v2/schemas/(?P<which>[^/]+)/?$", views.ImageSchema.as_view()),
+    re_path(r"^/v2/images$", views.ImageList.as_view()),  # Glance: /v2/images/ (an empty id) is 404
+    re_path(rf"^/v2/images/{_ID}/?$", views.ImageItem.as_view()),
+    re_path(rf"^/v2/images/{_ID}/file/?$", data.ImageFile.as_view()),
+    re_path(rf"^/v2/images/{_ID}/actions/deactivate/?$", actions.Deactivate.as_view()),
+    re_path(rf"^/v2/images/{_ID}/actions/reactivate/?$", actions.Reactivate.as_view()),
+    re_path(rf"^/v2/images/{_ID}/tags/(?P<tag>[^/]+)/?$", actions.Tag.as_view()),
+    re_path(rf"^/v2/images/{_ID}/members/?$", members.MemberList.as_view()),
+    re_path(rf"^/v2/images/{_ID}/members/(?P<member_id>[^/]+)/?$", members.MemberItem.as_view()),
+    re_path(r"^/v2/info/import/?$", views.ImportInfo.as_view()),
+    re_path(r"^/fetch/(?P<grant>[A-Za-z0-9_-]+)/?$", fetch.ImageFetch.as_view()),
+    re_path(r"^/v2/schemas/(?P<which>[^/]+)/?$", schemas.ImageSchema.as_view()),
 ]

@@ -1,7 +1,7 @@
-"""Glance v2, read-only: ``/image`` (versions), ``/image/v2/images[/{id}]``, ``/image/v2/schemas/*``.
+"""Glance v2 images: ``/image`` (versions), ``/image/v2/images[/{id}]`` (list, create, show, patch, delete).
 
-Upload, create and delete come with the image issue; until then images are
-registered by operators (``cyclades-manage image-register``).
+Data (``.../file``) is in :mod:`api.image.data`, members in :mod:`api.image.members`,
+tags and (de)activation in :mod:`api.image.actions`, schemas in :mod:`api.image.schemas`.
 """
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from __future__ import annotations
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.auth import ProjectReader, TokenAuthentication
-from api.faults import NotFound
+from api.faults import OverLimit
+from api.image.base import GlanceView, JsonPatchParser, JsonPatchV20Parser
 from api.image.render import glance_image
+from logic import image_write
 from logic import images as rules
+from logic.quotas import QuotaExceeded
 
 VERSIONS = [
     ("v2.9", "CURRENT"),
@@ -44,13 +46,15 @@ class VersionList(APIView):
         return Response(versions_body(request), status=status)
 
 
-class GlanceView(APIView):
-    authentication_classes = [TokenAuthentication]
-    permission_classes = [ProjectReader]
-
-
 class ImageList(GlanceView):
-    """``GET /image/v2/images`` with Glance's filters, sorting and ``limit``/``marker`` paging."""
+    """``GET /image/v2/images`` with Glance's filters, sorting and ``limit``/``marker`` paging; ``POST``: create."""
+
+    def post(self, request):
+        try:
+            image = image_write.create(request.auth, request.data)
+        except QuotaExceeded as exc:
+            raise OverLimit(str(exc)) from None
+        return Response(glance_image(image), status=201, headers={"Location": f"/v2/images/{image.pk}"})
 
     def get(self, request):
         params = dict(request.query_params.items())
@@ -65,80 +69,34 @@ class ImageList(GlanceView):
 
 
 class ImageItem(GlanceView):
-    """``GET /image/v2/images/{id}``: 404 for unknown ids and for names (clients then search by name)."""
+    """``GET /image/v2/images/{id}``: 404 for unknown ids and for names (clients then search by name).
+
+    ``PATCH`` takes Glance's JSON patch; ``DELETE`` answers 204.
+    """
+
+    parser_classes = [JsonPatchParser, JsonPatchV20Parser]
 
     def get(self, request, image_id):
         return Response(glance_image(rules.get(request.auth, image_id)))
 
+    def patch(self, request, image_id):
+        return Response(glance_image(image_write.update(request.auth, image_id, request.data)))
 
-def _image_schema() -> dict:
-    string = {"type": "string"}
-    nullable_int = {"type": ["null", "integer"]}
-    return {
-        "name": "image",
-        "additionalProperties": {"type": "string"},
-        "properties": {
-            "id": {
-                "type": "string",
-                "pattern": "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$",
-            },
-            "name": {"type": ["null", "string"], "maxLength": 255},
-            "status": {"type": "string", "readOnly": True, "enum": sorted(rules.STATUSES)},
-            "visibility": {"type": "string", "enum": ["community", "public", "private", "shared"]},
-            "protected": {"type": "boolean"},
-            "os_hidden": {"type": "boolean"},
-            "checksum": {"type": ["null", "string"], "readOnly": True},
-            "os_hash_algo": {"type": ["null", "string"], "readOnly": True},
-            "os_hash_value": {"type": ["null", "string"], "readOnly": True},
-            "owner": {"type": ["null", "string"]},
-            "size": nullable_int,
-            "virtual_size": nullable_int,
-            "container_format": {
-                "type": ["null", "string"],
-                "enum": [None, "ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"],
-            },
-            "disk_format": {
-                "type": ["null", "string"],
-                "enum": [None, "ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"],
-            },
-            "created_at": string,
-            "updated_at": string,
-            "tags": {"type": "array", "items": {"type": "string", "maxLength": 255}},
-            "min_ram": {"type": "integer"},
-            "min_disk": {"type": "integer"},
-            "self": string,
-            "file": string,
-            "schema": string,
-        },
-        "links": [
-            {"rel": "self", "href": "{self}"},
-            {"rel": "enclosure", "href": "{file}"},
-            {"rel": "describedby", "href": "{schema}"},
-        ],
-    }
+    def delete(self, request, image_id):
+        image_write.delete(request.auth, image_id)
+        return Response(status=204)
 
 
-class ImageSchema(GlanceView):
-    """``GET /image/v2/schemas/image`` (and ``images``): what glanceclient reads to validate and print."""
+class ImportInfo(GlanceView):
+    """``GET /image/v2/info/import``: the import methods (none: data comes by ``PUT .../file``; no URL import)."""
 
-    def get(self, request, which):
-        if which == "image":
-            return Response(_image_schema())
-        if which == "images":
-            return Response(
-                {
-                    "name": "images",
-                    "properties": {
-                        "images": {"type": "array", "items": _image_schema()},
-                        "schema": {"type": "string"},
-                        "first": {"type": "string"},
-                        "next": {"type": "string"},
-                    },
-                    "links": [
-                        {"rel": "first", "href": "{first}"},
-                        {"rel": "next", "href": "{next}"},
-                        {"rel": "describedby", "href": "{schema}"},
-                    ],
+    def get(self, request):
+        return Response(
+            {
+                "import-methods": {
+                    "description": "Import methods available.",
+                    "type": "array",
+                    "value": [],
                 }
-            )
-        raise NotFound(f"Schema {which} could not be found.")
+            }
+        )

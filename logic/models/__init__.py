@@ -3,9 +3,10 @@
 from logic.models.backends import Backend
 from logic.models.events import ClusterHeartbeat
 from logic.models.identity import Domain, LoginThrottle, Membership, Project, Token, User
-from logic.models.images import Image
+from logic.models.images import Image, ImageFetchGrant, ImageMember
 from logic.models.networks import Network
 from logic.models.neutron import BackendNetwork, FloatingIP, IPAllocation, Port, SecurityGroup, SecurityGroupRule, Subnet
+from logic.models.operators import NodeTag, ServerStateRecord, ServerSuspension
 from logic.models.quotas import Commission, QuotaHolding
 from logic.models.servers import Flavor, Keypair, Server, ServerAction, ServerMetadata, ServerNIC, ServerTag
 
@@ -19,10 +20,13 @@ __all__ = [
     "FloatingIP",
     "IPAllocation",
     "Image",
+    "ImageFetchGrant",
+    "ImageMember",
     "Keypair",
     "LoginThrottle",
     "Membership",
     "Network",
+    "NodeTag",
     "Port",
     "Project",
     "QuotaHolding",
@@ -32,6 +36,8 @@ __all__ = [
     "ServerAction",
     "ServerMetadata",
     "ServerTag",
+    "ServerStateRecord",
+    "ServerSuspension",
     "ServerNIC",
     "Subnet",
     "Token",

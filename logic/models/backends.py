@@ -13,7 +13,16 @@ class Backend(models.Model):
     allocator reads them.
     """
 
+    class Kind(models.TextChoices):
+        GANETI = "ganeti", "Ganeti cluster"
+        LIBVIRT = "libvirt", "libvirt host"
+
     name = models.CharField(max_length=255, unique=True, help_text="Ganeti cluster name.")
+    kind = models.CharField(
+        max_length=16, choices=Kind.choices, default=Kind.GANETI, help_text="Which driver serves this backend (logic.drivers)."
+    )
+    libvirt_uri = models.CharField(max_length=255, blank=True, default="", help_text="libvirt connection URI (kind libvirt).")
+    libvirt_last_job_id = models.BigIntegerField(default=0, help_text="Last job id given to an operation (kind libvirt).")
     rapi_host = models.CharField(max_length=255)
     rapi_port = models.PositiveIntegerField(default=5080)
     rapi_user = models.CharField(max_length=64)

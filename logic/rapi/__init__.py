@@ -45,6 +45,7 @@ from logic.rapi.errors import (
 )
 from logic.rapi.instances import InstanceCalls
 from logic.rapi.jobs import JobCalls
+from logic.rapi.moves import MoveCalls
 from logic.rapi.networks import NetworkCalls
 from logic.rapi.nodes import NodeCalls
 from logic.rapi.tls import certificate_fingerprint, extract_certificate, pinned_ssl_context
@@ -72,7 +73,7 @@ __all__ = [
 ]
 
 
-class RapiClient(ClusterCalls, InstanceCalls, JobCalls, NetworkCalls, NodeCalls, Transport):
+class RapiClient(ClusterCalls, InstanceCalls, JobCalls, MoveCalls, NetworkCalls, NodeCalls, Transport):
     """A client for one Ganeti cluster's RAPI (see the package docstring for its guarantees).
 
     Calls that submit work return the Ganeti job id (``int``); follow it with

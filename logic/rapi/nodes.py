@@ -26,3 +26,7 @@ class NodeCalls(Transport):
 
     def get_group(self, name: str) -> dict:
         return self.request("GET", api_path("groups", name))
+
+    def set_node_role(self, name: str, role: str, *, force: bool = True, reason: str | None = None) -> int:
+        """Change a node's role (``PUT /2/nodes/N/role``: regular, master-candidate, drained, offline); a job id."""
+        return self._submit("PUT", api_path("nodes", name, "role"), body=role, query=[("force", int(force))], reason=reason)

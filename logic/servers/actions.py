@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from logic import server_status
+from logic.admin.suspension import check_not_suspended
 from logic.enums import OperState, ServerTask
 from logic.identity import AuthContext
 from logic.models import Flavor, Server, ServerMetadata
@@ -36,6 +37,9 @@ _IDLE_STATES = {
     "resize": {OperState.STARTED, OperState.STOPPED},
     "rebuild": {OperState.STARTED, OperState.STOPPED, OperState.ERROR},
 }
+
+# Actions that may leave a stopped server running: refused while it is suspended (logic.admin.suspension).
+STARTS_THE_SERVER = {"start", "reboot_hard", "reboot_soft", "rebuild"}
 
 
 def _check_state(server: Server, rule: str, action: str, *, allow_tasks: Iterable[str] = ()) -> None:
@@ -68,6 +72,8 @@ def _start_task(
     with transaction.atomic():
         server = get_server(ctx, raw_id, for_update=True)
         check_unlocked(ctx, server)
+        if rule in STARTS_THE_SERVER:
+            check_not_suspended(server, action)
         _check_state(server, rule, action, allow_tasks=allow_tasks)
         extra = prepare(server) if prepare else {}
         Server.objects.filter(pk=server.pk).update(

@@ -15,10 +15,12 @@ log = logging.getLogger(__name__)
 
 
 def backend_jobs():
-    """The Ganeti job module (imported late: it is the backend engineers' module)."""
-    from logic import ganeti_jobs
+    """The operations of the server's backend driver: ``backend_jobs().start_server(server)``
+    calls the Ganeti job module (:mod:`logic.ganeti_jobs`) or the libvirt driver, by the
+    kind of ``server.backend`` (:mod:`logic.drivers`; imported late)."""
+    from logic.drivers import dispatch
 
-    return ganeti_jobs
+    return dispatch
 
 
 def make_fault(code: int, message: str) -> dict:

@@ -8,6 +8,7 @@ import string
 import uuid
 from datetime import timedelta
 
+from logic import images
 from logic.errors import OverQuotaError
 from logic.identity import AuthContext
 from logic.models import Flavor, Image
@@ -110,13 +111,9 @@ def resolve_image(ctx: AuthContext, ref: object) -> Image:
         image_id = uuid.UUID(text)
     except ValueError:
         raise Invalid(f"Invalid imageRef {text!r}: it must be an image id.") from None
-    image = Image.objects.filter(pk=image_id).first()
-    visible = image is not None and (
-        image.visibility in (Image.Visibility.PUBLIC, Image.Visibility.COMMUNITY)
-        or image.owner_id == getattr(ctx.project, "id", None)
-        or ctx.is_admin
-    )
-    if not visible:
+    # Glance's visibility (owner, public/community, shared with the project as a member).
+    image = images.visible(ctx).filter(pk=image_id).first()
+    if image is None:
         raise Invalid(f"Image {text} could not be found.")
     if image.status != "active":
         raise Invalid(f"Image {text} is not active.")

@@ -82,7 +82,9 @@ def accounts_yaml(facts: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def tempest_conf(url: str, facts: dict, accounts_file: Path, max_microversion: str, *, build_timeout: int) -> str:
+def tempest_conf(
+    url: str, facts: dict, accounts_file: Path, max_microversion: str, *, build_timeout: int, glance: bool = False
+) -> str:
     features = "\n".join(f"{name} = False" for name in DISABLED_FEATURES)
     images, flavors = facts["images"], facts["flavors"]
     return (
@@ -91,6 +93,11 @@ def tempest_conf(url: str, facts: dict, accounts_file: Path, max_microversion: s
         [DEFAULT]
         log_file = tempest.log
         use_stderr = False
+
+        [oslo_concurrency]
+        # Account locks of this workspace only: the default (/tmp/tempest-lock) is shared by every
+        # run on the machine, and the same account names in other stacks hash alike.
+        lock_path = {WORKSPACE / "tempest_lock"}
 
         [auth]
         use_dynamic_credentials = False
@@ -146,11 +153,11 @@ def tempest_conf(url: str, facts: dict, accounts_file: Path, max_microversion: s
         cinder = False
         swift = False
         """
-        )
+        ).replace("glance = False", f"glance = {glance}")
     )
 
 
-def write_workspace(tempest: Path, url: str, facts: dict, *, build_timeout: int) -> Path:
+def write_workspace(tempest: Path, url: str, facts: dict, *, build_timeout: int, glance: bool = False) -> Path:
     if not (WORKSPACE / ".stestr.conf").exists():
         WORKSPACE.parent.mkdir(parents=True, exist_ok=True)
         # The workspace registry lives beside the workspace: the default, ~/.tempest/workspace.yaml,
@@ -163,7 +170,7 @@ def write_workspace(tempest: Path, url: str, facts: dict, *, build_timeout: int)
     accounts = WORKSPACE / "etc" / "accounts.yaml"
     accounts.write_text(accounts_yaml(facts))
     conf = WORKSPACE / "etc" / "tempest.conf"
-    conf.write_text(tempest_conf(url, facts, accounts, advertised_microversion(url), build_timeout=build_timeout))
+    conf.write_text(tempest_conf(url, facts, accounts, advertised_microversion(url), build_timeout=build_timeout, glance=glance))
     return conf
 
 
@@ -217,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-server", action="store_true", help="only the tests that need no server (versions, flavors, keypairs)"
     )
+    parser.add_argument("--glance", action="store_true", help="tell tempest the image service is there (image tests)")
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--build-timeout", type=int, default=180)
     parser.add_argument("--keep", action="store_true", help="leave the stack's database, vhost and Ganeti objects")
@@ -227,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     tempest = ensure_tempest()
 
     def go(url: str, facts: dict) -> int:
-        write_workspace(tempest, url, facts, build_timeout=args.build_timeout)
+        write_workspace(tempest, url, facts, build_timeout=args.build_timeout, glance=args.glance)
         code, output = run(tempest, regex, args.concurrency)
         summary = summarize(output)
         (WORKSPACE / "summary.json").write_text(json.dumps(summary, indent=2))

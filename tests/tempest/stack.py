@@ -176,7 +176,9 @@ def start(*, workdir: Path | None = None, port: int | None = None, workers: int 
         "CYCLADES_EVENTD_RAPI_USER": gnt["GANETI_RAPI_USER"],
         "CYCLADES_EVENTD_RAPI_PASSWORD_FILE": str(password_file),
         "CYCLADES_EVENTD_RAPI_CERT": gnt["GANETI_RAPI_CERT"],
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        # Ganeti nodes (inside the sandbox's namespace) fetch images to deploy from the root side of its veth.
+        "GUNICORN_BIND": f"127.0.0.1:{port},{services.GANETI_HOST_SIDE_IP}:{port}",
+        "CYCLADES_IMAGE_FETCH_URL": f"http://{services.GANETI_HOST_SIDE_IP}:{port}",
         "GUNICORN_WORKERS": str(workers),
     }
     stack = Stack(run_id=run_id, workdir=workdir, url=url, env=env, database=database, vhost=vhost)

@@ -89,7 +89,9 @@ def describe(backend: Backend) -> dict[str, Any]:
     return {
         "id": backend.id,
         "name": backend.name,
-        "rapi": f"{backend.rapi_host}:{backend.rapi_port}",
+        "kind": backend.kind,
+        "uri": backend.libvirt_uri or None,
+        "rapi": f"{backend.rapi_host}:{backend.rapi_port}" if backend.rapi_host else None,
         "user": backend.rapi_user,
         "certificate_sha256": fingerprint,
         "hypervisor": backend.hypervisor,

@@ -1,6 +1,7 @@
-"""``cyclades-manage backend-add --host H --user U --password-file F --certificate-file PEM``."""
+"""``cyclades-manage backend-add --host H --user U --password-file F --certificate-file PEM``
+or ``backend-add --kind libvirt --uri qemu:///system``."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from logic import backends
 from logic.management.commands._backend_cli import (
@@ -20,10 +21,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", required=True, help="RAPI host (the cluster's master name or IP).")
+        parser.add_argument(
+            "--kind", choices=["ganeti", "libvirt"], default="ganeti", help="Ganeti cluster (default) or libvirt host."
+        )
+        parser.add_argument("--uri", help="libvirt connection URI (--kind libvirt), e.g. qemu:///system or test:///default.")
+        parser.add_argument("--host", help="RAPI host (the cluster's master name or IP).")
         parser.add_argument("--port", type=int, default=5080)
-        parser.add_argument("--user", required=True, help="RAPI user (with the 'write' option in rapi_users).")
-        add_password_options(parser, required=True)
+        parser.add_argument("--user", help="RAPI user (with the 'write' option in rapi_users).")
+        add_password_options(parser, required=False)
         parser.add_argument(
             "--certificate-file",
             help="The cluster's RAPI certificate to pin (e.g. a copy of /var/lib/ganeti/rapi.pem; a private key in it is ignored).",
@@ -35,6 +40,16 @@ class Command(BaseCommand):
 
     @backend_errors
     def handle(self, *args, **options):
+        if options["kind"] == "libvirt":
+            from logic.drivers.libvirt.backends import add_libvirt_backend
+
+            if not options["uri"]:
+                raise CommandError("--kind libvirt needs --uri (e.g. qemu:///system)")
+            backend = add_libvirt_backend(uri=options["uri"], name=options["name"], drained=options["drained"])
+            print_one(self, describe(backend), options["json"])
+            return
+        if not options["host"] or not options["user"]:
+            raise CommandError("a Ganeti backend needs --host and --user (or give --kind libvirt --uri URI)")
         backend = backends.add_backend(
             host=options["host"],
             port=options["port"],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -58,6 +57,7 @@ class Command(BaseCommand):
             raise CommandError("; ".join(f"{r.backend}: {r.error}" for r in failed))
 
     def _progress_factory(self):
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         def factory(name: str, total: int):
@@ -69,7 +69,7 @@ class Command(BaseCommand):
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
                 transient=True,
-                file=sys.stderr,
+                console=Console(stderr=True),  # rich 15's Progress takes no file=
             )
             task = bar.add_task(name, total=total)
             bar.start()
