@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -139,6 +140,11 @@ def _one_of(*choices: str) -> Callable[[Any], None]:
 def _positive(value: Any) -> None:
     if value <= 0:
         raise ValueError(f"must be positive, got {value!r}")
+
+
+def _mac_prefix(value: Any) -> None:
+    if not re.fullmatch(r"[0-9a-f]{2}(:[0-9a-f]{2}){2}", str(value)) or int(str(value)[:2], 16) & 1:
+        raise ValueError(f"must be three lower-case unicast octets like aa:01:00, got {value!r}")
 
 
 def _not_negative(value: Any) -> None:
@@ -606,6 +612,19 @@ SETTINGS: list[Setting] = [
     Setting("IMAGE_FETCH_URL", "str", "", "Base URL a Ganeti node fetches image data from (empty: PUBLIC_URL)."),
     Setting(
         "IMAGE_FETCH_TTL", "int", 3600, "Seconds a one-time image fetch URL given to Ganeti stays valid.", validate=_positive
+    ),
+    Setting(
+        "NETWORK_MAC_PREFIX",
+        "str",
+        "aa:01:00",
+        "First three octets (xx:xx:xx) of the MACs of ports on networks without a mac_prefix of their own.",
+        validate=_mac_prefix,
+    ),
+    Setting(
+        "NETWORK_LINK",
+        "str",
+        "br0",
+        "Ganeti NIC link (bridge) that networks made through the Neutron API are connected to in every node group.",
     ),
 ]
 

@@ -63,6 +63,7 @@ from logic.event_messages import (
     to_us,
 )
 from logic.networks import NicNetworks
+from logic.neutron import server_ports
 from logic.server_quotas import JobEnd, settle_server_jobs
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,7 @@ class _Batch:
         self.replaced_nics: set[int] = set()
         self.settlements: dict[int, list[JobEnd]] = {}
         self.finished_actions: list[event_rows.ActionEnd] = []
+        self.destroyed: set[int] = set()  # servers whose ports go (logic.neutron.server_ports.release)
 
     @classmethod
     def load(cls, events: Sequence[Event], ours: dict[int, int]) -> _Batch:
@@ -221,6 +223,8 @@ class _Batch:
         event_rows.write_changes(self.changed)
         event_rows.replace_nics({pk: self.nics[pk] for pk in sorted(self.replaced_nics)})
         event_rows.finish_actions(self.finished_actions)
+        if self.destroyed:
+            server_ports.release(sorted(self.destroyed))
         if not self.settlements:
             return
         items = [(self.servers[pk], jobs) for pk, jobs in self.settlements.items()]
@@ -422,7 +426,8 @@ class _Transition:
             self.changes.append(f"state time {ev.event_time.isoformat()}")
 
     def _release_resources(self) -> None:
-        """A destroyed server holds no NICs (and so no IPs)."""
+        """A destroyed server holds no NICs (and so no IPs): its ports are deleted or unbound."""
+        self.batch.destroyed.add(self.server.pk)
         released = len(self.batch.nics_of(self.server))
         if released:
             self.batch.replace_nics(self.server, [])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -90,12 +90,14 @@ def _submitted(server: Server, action: str, job_id: int) -> int:
 
 
 # ----------------------------------------------------------------------------- actions
-def create_server(server: Server, *, nics: list[dict]) -> int:
+def create_server(server: Server, *, nics: list[dict], depends: Sequence[int] = ()) -> int:
     """Create the server's instance: flavor → beparams/disks, image → OS, ownership tags; started when built.
 
     ``nics``: Ganeti NIC specs, e.g. ``{"network": "<prefix>-net-7", "ip": "pool"}``
-    or ``{"link": "br0", "mode": "bridged"}``; may be empty.
+    or ``{"link": "br0", "mode": "bridged"}``; may be empty. ``depends``: jobs that
+    must succeed first (the connects of the NICs' networks).
     """
+    after = {"depends": [[int(j), ["success"]] for j in depends]} if depends else {}
     if server.image is None:
         raise InvalidInput(f"server {server.id} has no image")
     flavor = server.flavor
@@ -112,6 +114,7 @@ def create_server(server: Server, *, nics: list[dict]) -> int:
             hypervisor=backend.hypervisor or None,
             tags=ownership_tags(server),
             start=True,
+            **after,
         )
     return _submitted(server, "create", job_id)
 
@@ -201,12 +204,17 @@ def add_nic(
     mode: str | None = None,
     name: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    depends: Sequence[int] = (),
 ) -> int:
-    """Add a NIC at the end: on a Ganeti network (``ip="pool"`` takes one from its pool) or on a link."""
+    """Add a NIC at the end: on a Ganeti network (``ip="pool"`` takes one from its pool) or on a link.
+
+    ``depends``: jobs (e.g. the network's connect) that must succeed first.
+    """
     params = {"network": network, "ip": ip, "mac": mac, "link": link, "mode": mode, "name": name}
     nic = {k: v for k, v in params.items() if v is not None} | dict(extra or {})
+    after = {"depends": [[int(j), ["success"]] for j in depends]} if depends else {}
     with _client(server) as client:
-        job_id = client.modify_instance(server.ganeti_name, nics=[["add", -1, nic]], hotplug=False)
+        job_id = client.modify_instance(server.ganeti_name, nics=[["add", -1, nic]], hotplug=False, **after)
     return _submitted(server, "add NIC", job_id)
 
 

@@ -30,6 +30,7 @@ from django.db.models import QuerySet, TextField
 from django.db.models.expressions import RawSQL
 
 from logic.models import Server, ServerMetadata, ServerNIC, ServerTag
+from logic.neutron import port_facts
 from logic.uuid_text import UUIDText
 
 # Server columns a response reads, in ServerRow's field order (image_id and the NIC ids are cast).
@@ -73,6 +74,8 @@ class NicRow:
     ipv4: str | None
     ipv6: str | None
     id: str
+    floating: list[str] | None = None  # floating IPs associated with the NIC's port
+    port_ipv6: list[str] | None = None  # the port's IPv6 addresses (SLAAC ones are ours, Ganeti has no record)
 
 
 @dataclass(slots=True)
@@ -107,6 +110,7 @@ class ServerRow:
     nics: list[NicRow] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)  # loaded only when asked for (``with_tags``)
+    security_groups: list[str] | None = None  # names of its ports' groups; None: no ports (NICs only)
 
     @property
     def id(self) -> int:
@@ -177,6 +181,7 @@ def load(qs: QuerySet[Server], *, limit: int | None = None, with_tags: bool = Fa
     )
     for server_id, *columns in nics:
         by_id[server_id].nics.append(NicRow(*columns))
+    port_facts.attach(by_id)
     metadata: dict[int, dict[str, str]] = defaultdict(dict)
     for server_id, key, value in ServerMetadata.objects.filter(server_id__in=ids).values_list("server_id", "key", "value"):
         metadata[server_id][key] = value
@@ -202,8 +207,8 @@ def _aggregates() -> tuple[str, str]:
     server = f'"{Server._meta.db_table}"."id"'
     nics = (
         'SELECT json_agg(json_build_array(n."index", n."network_name", n."network_id", n."mac", '
-        'host(n."ipv4"), host(n."ipv6"), n."id"::text) ORDER BY n."index")::text '
-        f'FROM "{ServerNIC._meta.db_table}" n WHERE n."server_id" = {server}'
+        f'host(n."ipv4"), host(n."ipv6"), {port_facts.NIC_PORT_SQL}) ORDER BY n."index")::text '
+        f'FROM "{ServerNIC._meta.db_table}" n {port_facts.NIC_JOIN_SQL} WHERE n."server_id" = {server}'
     )
     metadata = (
         'SELECT json_object_agg(m."key", m."value" ORDER BY m."id")::text '
@@ -224,12 +229,15 @@ def _load_joined(values: QuerySet[Server], limit: int | None, with_tags: bool = 
         nics_json=RawSQL(nics_sql, (), output_field=TextField()),
         metadata_json=RawSQL(metadata_sql, (), output_field=TextField()),
         tags_json=RawSQL(tags_sql, (), output_field=TextField()),
-    ).values_list(*_SERVER_COLUMNS, "image_ref", "nics_json", "metadata_json", "tags_json")
+        groups_json=RawSQL(port_facts.groups_sql(f'"{Server._meta.db_table}"."id"'), (), output_field=TextField()),
+    ).values_list(*_SERVER_COLUMNS, "image_ref", "nics_json", "metadata_json", "tags_json", "groups_json")
     if limit is not None:
         values = values[:limit]
     rows = []
-    for *columns, nics, metadata, tags in values:
+    for *columns, nics, metadata, tags, groups in values:
         row = ServerRow(*columns)
+        if groups:
+            row.security_groups = orjson.loads(groups)
         if nics:
             row.nics = [NicRow(*nic) for nic in orjson.loads(nics)]
         if metadata:

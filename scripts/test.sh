@@ -23,6 +23,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 # libvirt-python (requirements.txt) builds against libvirt-dev; the libvirt tests use its test:///default driver
 pkg-config --exists libvirt 2>/dev/null || need+=(libvirt-dev pkg-config gcc)
+command -v nft >/dev/null 2>&1 || need+=(nftables)  # the anti-spoofing test loads rules with nft
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   $SUDO apt-get update -qq

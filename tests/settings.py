@@ -16,6 +16,7 @@ os.environ.setdefault("CYCLADES_LOG_LEVEL", "WARNING")
 # Test databases of different runs all start server ids at 1, and the Ganeti sandbox is
 # shared: a per-run prefix keeps their instance names (<prefix>-<id>) apart.
 os.environ.setdefault("CYCLADES_GANETI_PREFIX", f"t{os.getpid()}")
+os.environ.setdefault("CYCLADES_NETWORK_LINK", "br-gnt")  # the Ganeti sandbox's bridge
 if "CYCLADES_DATABASE_URL" not in os.environ:
     if services.postgres_problem() is None:
         os.environ["CYCLADES_DATABASE_URL"] = services.PG_URL

@@ -124,16 +124,28 @@ def addresses(server: ServerRow, *, extended: bool) -> dict[str, list[dict]]:
     result: dict[str, list[dict]] = {}
     for nic in server.nics:
         entries = result.setdefault(nic.network_name, [])
-        for version, addr in ((4, nic.ipv4), (6, nic.ipv6)):
-            if not addr:
-                continue
+        ipv6 = [nic.ipv6] if nic.ipv6 else []
+        ipv6 += [a for a in nic.port_ipv6 or () if a not in ipv6]  # SLAAC addresses we computed
+        fixed = [(4, nic.ipv4)] if nic.ipv4 else []
+        for version, addr, kind in [*((v, a, "fixed") for v, a in fixed), *((6, a, "fixed") for a in ipv6),
+                                    *((4, a, "floating") for a in nic.floating or ())]:  # fmt: skip
             entry = {"version": version, "addr": addr}
             if extended:
-                entry["OS-EXT-IPS:type"] = "fixed"
+                entry["OS-EXT-IPS:type"] = kind
                 if nic.mac:
                     entry["OS-EXT-IPS-MAC:mac_addr"] = nic.mac.lower()
             entries.append(entry)
     return result
+
+
+def security_groups(server: ServerRow) -> list[dict] | None:
+    """Nova's ``security_groups``: the groups of the server's ports (None: leave the key out, it has none).
+
+    A server whose NICs predate ports shows the project's ``default`` group, as before.
+    """
+    if server.security_groups is None:
+        return [{"name": "default"}]
+    return [{"name": name} for name in server.security_groups] or None
 
 
 def metadata(server: ServerRow) -> dict[str, str]:
@@ -257,7 +269,7 @@ def nova_detail(
     body.update(
         {
             "key_name": server.key_name,
-            "security_groups": [{"name": "default"}],
+            "security_groups": security_groups(server),
             "config_drive": "",
             "OS-EXT-AZ:availability_zone": "nova",
             "OS-SRV-USG:launched_at": iso_usec(server.launched_at),
@@ -268,6 +280,8 @@ def nova_detail(
             "os-extended-volumes:volumes_attached": [],
         }
     )
+    if body["security_groups"] is None:
+        del body["security_groups"]  # Nova leaves the key out for a server without groups
     if facts is not None:
         if shape.extended_attributes:
             body["OS-EXT-SRV-ATTR:host"] = facts.host
@@ -305,7 +319,7 @@ def synnefo_detail(server: ServerRow, links: Links) -> dict:
     body.update(
         {
             "key_name": server.key_name,
-            "security_groups": [{"name": "default"}],
+            "security_groups": security_groups(server) or [],
             "config_drive": "",
             "progress": server.build_percentage if status == "BUILD" else 100,
             "suspended": False,

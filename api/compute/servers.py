@@ -360,6 +360,8 @@ class ServerActionView(ServerView):
             "rebuild": self.rebuild,
             "lock": self.lock,
             "unlock": self.unlock,
+            "addSecurityGroup": self.security_group_action(add=True),
+            "removeSecurityGroup": self.security_group_action(add=False),
         }
         if self.is_synnefo:
             handlers.update({"start": self.start, "shutdown": self.stop, "console": self.console})
@@ -373,6 +375,20 @@ class ServerActionView(ServerView):
     @staticmethod
     def accepted() -> Response:
         return Response(status=202)
+
+    def security_group_action(self, *, add: bool):
+        """``addSecurityGroup`` / ``removeSecurityGroup`` ``{"name": ...}``: on every port of the server."""
+
+        def handle(ctx, server_id, args, rid):
+            from logic.neutron import server_ports
+
+            if not isinstance(args, dict) or not isinstance(args.get("name"), str) or not args["name"]:
+                raise BadRequest('The action requires {"name": <security group name or id>}.')
+            change = server_ports.add_security_group if add else server_ports.remove_security_group
+            change(ctx, self.server(server_id), args["name"])
+            return self.accepted()
+
+        return handle
 
     def reboot(self, ctx, server_id, args, rid):
         if not isinstance(args, dict):

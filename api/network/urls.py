@@ -1,14 +1,21 @@
-"""Network service URLs (mounted at ``/network``): a read-only Neutron v2.0 subset for now."""
+"""Network service URLs (mounted at ``/network``): the Neutron v2.0 subset."""
 
 from django.urls import re_path
 
-from api.network import views
+from api.network import crud, tags, views
+
+_COLLECTIONS = r"(?P<collection>networks|subnets|ports|security-groups|security-group-rules|floatingips)"
+_TAGGED = r"(?P<collection>" + "|".join(tags.TAGGED) + ")"
 
 urlpatterns = [
     re_path(r"^/?$", views.VersionList.as_view()),
     re_path(r"^/v2\.0/?$", views.ResourceList.as_view()),
-    re_path(r"^/v2\.0/networks(?:/detail)?/?$", views.NetworkList.as_view()),
-    re_path(r"^/v2\.0/networks/(?P<network_id>[^/]+)/?$", views.NetworkItem.as_view()),
-    re_path(r"^/v2\.0/ports/?$", views.PortList.as_view()),
-    re_path(r"^/v2\.0/ports/(?P<port_id>[^/]+)/?$", views.PortItem.as_view()),
+    re_path(r"^/v2\.0/extensions/?$", views.ExtensionList.as_view()),
+    re_path(r"^/v2\.0/extensions/(?P<alias>[^/]+)/?$", views.ExtensionItem.as_view()),
+    # Synnefo's kamaki lists networks at networks/detail
+    re_path(r"^/v2\.0/(?P<collection>networks)/detail/?$", crud.CollectionView.as_view()),
+    re_path(rf"^/v2\.0/{_COLLECTIONS}/?$", crud.CollectionView.as_view()),
+    re_path(rf"^/v2\.0/{_TAGGED}/(?P<item_id>[^/]+)/tags/?$", tags.TagList.as_view()),
+    re_path(rf"^/v2\.0/{_TAGGED}/(?P<item_id>[^/]+)/tags/(?P<tag>[^/]+)/?$", tags.TagItem.as_view()),
+    re_path(rf"^/v2\.0/{_COLLECTIONS}/(?P<item_id>[^/]+)/?$", crud.ItemView.as_view()),
 ]

@@ -1,9 +1,6 @@
-"""The minimal Neutron view: networks and ports, read-only (the network issue brings the rest).
+"""Neutron v2.0 discovery: the version list, the resource list and the extensions we implement.
 
-``GET /network`` lists the versions; ``/network/v2.0/networks`` (and Synnefo's
-``networks/detail``), ``/network/v2.0/networks/{id}`` (404 for names, so clients
-fall back to ``?name=``), ``/network/v2.0/ports`` (``?device_id=<server id>``) and
-``/network/v2.0/ports/{id}``. ``fields=`` narrows the keys as in Neutron.
+The collections themselves are served by :mod:`api.network.crud` and :mod:`api.network.tags`.
 """
 
 from __future__ import annotations
@@ -11,74 +8,30 @@ from __future__ import annotations
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.auth import ProjectReader, TokenAuthentication
-from logic import networks as rules
-from logic.models import ServerNIC
-from logic.models.networks import Network
+from api.network.base import NeutronView
+from api.network.resources import ALL
+from logic.neutron.errors import NeutronNotFound
+
+#: (alias, name, description) of the Neutron API extensions this API implements.
+EXTENSIONS = [
+    ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
+    ("security-group", "security-group", "The security groups extension."),
+    ("tag", "Tag support", "Enables to set tag on resources."),
+    ("standard-attr-tag", "Tag support for resources with standard attribute", "Enables tags on networks, subnets, ports, security groups and floating IPs."),
+    ("standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes."),
+    ("standard-attr-revisions", "Resource revision numbers", "This extension will display the revision number of neutron resources."),
+    ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources."),
+    ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
+    ("net-mtu-writable", "Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),
+    ("port-security", "Port Security", "Provides port security."),
+    ("project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."),
+    ("sorting", "Sorting support", "Enables sorting support."),
+    ("pagination", "Pagination support", "Enables pagination support."),
+]  # fmt: skip
 
 
-def _utc(value) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def network_body(network: Network) -> dict:
-    owner = network.project_id or ""
-    return {
-        "id": str(network.pk),
-        "name": network.name,
-        "description": network.description,
-        "tenant_id": owner,
-        "project_id": owner,
-        "status": network.status,
-        "admin_state_up": network.admin_state_up,
-        "shared": network.shared,
-        "router:external": network.public,
-        "subnets": [],
-        "mtu": network.mtu,
-        "port_security_enabled": True,
-        "availability_zones": ["nova"],
-        "availability_zone_hints": [],
-        "ipv4_address_scope": None,
-        "ipv6_address_scope": None,
-        "is_default": False,
-        "tags": [],
-        "revision_number": 0,
-        "created_at": _utc(network.created_at),
-        "updated_at": _utc(network.updated_at),
-    }
-
-
-def port_body(nic: ServerNIC) -> dict:
-    owner = nic.server.project_id
-    fixed = [{"subnet_id": None, "ip_address": ip} for ip in (nic.ipv4, nic.ipv6) if ip]
-    return {
-        "id": str(nic.pk),
-        "name": "",
-        "description": "",
-        "network_id": nic.network_id or "",
-        "tenant_id": owner,
-        "project_id": owner,
-        "mac_address": nic.mac,
-        "admin_state_up": True,
-        "status": "ACTIVE",
-        "device_id": str(nic.server_id),
-        "device_owner": "compute:nova",
-        "fixed_ips": fixed,
-        "security_groups": [],
-        "allowed_address_pairs": [],
-        "extra_dhcp_opts": [],
-        "binding:vnic_type": "normal",
-        "port_security_enabled": True,
-        "tags": [],
-        "revision_number": 0,
-        "created_at": _utc(nic.created_at),
-        "updated_at": _utc(nic.created_at),
-    }
-
-
-def _fields(request, body: dict) -> dict:
-    wanted = request.query_params.getlist("fields")
-    return {k: v for k, v in body.items() if k in wanted} if wanted else body
+def _extension(alias: str, name: str, description: str) -> dict:
+    return {"alias": alias, "name": name, "description": description, "updated": "2026-01-01T00:00:00-00:00", "links": []}
 
 
 class VersionList(APIView):
@@ -90,11 +43,6 @@ class VersionList(APIView):
         return Response({"versions": [{"id": "v2.0", "status": "CURRENT", "links": [{"rel": "self", "href": href}]}]})
 
 
-class NeutronView(APIView):
-    authentication_classes = [TokenAuthentication]
-    permission_classes = [ProjectReader]
-
-
 class ResourceList(NeutronView):
     """``GET /network/v2.0``: the resources this view serves."""
 
@@ -103,30 +51,21 @@ class ResourceList(NeutronView):
         return Response(
             {
                 "resources": [
-                    {"name": name, "collection": collection, "links": [{"rel": "self", "href": f"{base}/{collection}"}]}
-                    for name, collection in (("network", "networks"), ("port", "ports"))
+                    {"name": r.singular, "collection": r.collection, "links": [{"rel": "self", "href": f"{base}/{r.collection}"}]}
+                    for r in ALL
                 ]
             }
         )
 
 
-class NetworkList(NeutronView):
+class ExtensionList(NeutronView):
     def get(self, request):
-        networks = rules.list_networks(request.auth, request.query_params)
-        return Response({"networks": [_fields(request, network_body(n)) for n in networks]})
+        return Response({"extensions": [_extension(*e) for e in EXTENSIONS]})
 
 
-class NetworkItem(NeutronView):
-    def get(self, request, network_id):
-        return Response({"network": _fields(request, network_body(rules.get(request.auth, network_id)))})
-
-
-class PortList(NeutronView):
-    def get(self, request):
-        ports = rules.list_ports(request.auth, request.query_params)
-        return Response({"ports": [_fields(request, port_body(p)) for p in ports]})
-
-
-class PortItem(NeutronView):
-    def get(self, request, port_id):
-        return Response({"port": _fields(request, port_body(rules.get_port(request.auth, port_id)))})
+class ExtensionItem(NeutronView):
+    def get(self, request, alias: str):
+        found = next((e for e in EXTENSIONS if e[0] == alias), None)
+        if found is None:
+            raise NeutronNotFound("Extension", alias)
+        return Response({"extension": _extension(*found)})

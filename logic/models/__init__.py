@@ -5,6 +5,7 @@ from logic.models.events import ClusterHeartbeat
 from logic.models.identity import Domain, LoginThrottle, Membership, Project, Token, User
 from logic.models.images import Image, ImageFetchGrant, ImageMember
 from logic.models.networks import Network
+from logic.models.neutron import BackendNetwork, FloatingIP, IPAllocation, Port, SecurityGroup, SecurityGroupRule, Subnet
 from logic.models.operators import NodeTag, ServerStateRecord, ServerSuspension
 from logic.models.quotas import Commission, QuotaHolding
 from logic.models.servers import Flavor, Keypair, Server, ServerAction, ServerMetadata, ServerNIC, ServerTag
@@ -12,10 +13,13 @@ from logic.models.volumes import Volume, VolumeType
 
 __all__ = [
     "Backend",
+    "BackendNetwork",
     "Commission",
     "ClusterHeartbeat",
     "Domain",
     "Flavor",
+    "FloatingIP",
+    "IPAllocation",
     "Image",
     "ImageFetchGrant",
     "ImageMember",
@@ -24,8 +28,11 @@ __all__ = [
     "Membership",
     "Network",
     "NodeTag",
+    "Port",
     "Project",
     "QuotaHolding",
+    "SecurityGroup",
+    "SecurityGroupRule",
     "Server",
     "ServerAction",
     "ServerMetadata",
@@ -33,6 +40,7 @@ __all__ = [
     "ServerStateRecord",
     "ServerSuspension",
     "ServerNIC",
+    "Subnet",
     "Token",
     "User",
     "Volume",

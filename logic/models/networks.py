@@ -1,4 +1,4 @@
-"""Networks servers attach to (the Neutron view); the network issue adds subnets, ports and pools."""
+"""Networks servers attach to (the Neutron view); subnets, ports and pools are in :mod:`logic.models.neutron`."""
 
 from __future__ import annotations
 
@@ -41,6 +41,11 @@ class Network(models.Model):
     ganeti_network = models.CharField(max_length=255, blank=True, default="", help_text="Ganeti network name, if any.")
     cidr = models.CharField(max_length=64, blank=True, default="", help_text="IPv4 subnet, e.g. 10.0.0.0/24 (if known).")
     gateway = models.GenericIPAddressField(null=True, blank=True)
+    mac_prefix = models.CharField(
+        max_length=8, blank=True, default="", help_text="First three octets of its ports' MACs (default: the setting)."
+    )
+    tags = models.JSONField(default=list, blank=True)
+    revision_number = models.PositiveIntegerField(default=0)
     deleted = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

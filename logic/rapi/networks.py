@@ -48,13 +48,23 @@ class NetworkCalls(Transport):
         return self._submit("POST", api_path("networks"), body=body, reason=reason)
 
     def connect_network(
-        self, name: str, group: str, *, mode: str = "bridged", link: str, vlan: str = "", reason: str | None = None
+        self,
+        name: str,
+        group: str,
+        *,
+        mode: str = "bridged",
+        link: str,
+        vlan: str = "",
+        reason: str | None = None,
+        depends: Sequence[int] = (),
     ) -> int:
+        """Connect to a node group; ``depends``: jobs (the network's add) that must succeed first."""
         body = {"group_name": group, "network_mode": mode, "network_link": link, "network_vlan": vlan}
-        return self._submit("PUT", api_path("networks", name, "connect"), body=body, reason=reason)
+        return self._submit("PUT", api_path("networks", name, "connect"), body=body, reason=reason, depends=depends)
 
-    def disconnect_network(self, name: str, group: str, *, reason: str | None = None) -> int:
-        return self._submit("PUT", api_path("networks", name, "disconnect"), body={"group_name": group}, reason=reason)
+    def disconnect_network(self, name: str, group: str, *, reason: str | None = None, depends: Sequence[int] = ()) -> int:
+        body = {"group_name": group}
+        return self._submit("PUT", api_path("networks", name, "disconnect"), body=body, reason=reason, depends=depends)
 
-    def remove_network(self, name: str, *, reason: str | None = None) -> int:
-        return self._submit("DELETE", api_path("networks", name), reason=reason)
+    def remove_network(self, name: str, *, reason: str | None = None, depends: Sequence[int] = ()) -> int:
+        return self._submit("DELETE", api_path("networks", name), reason=reason, depends=depends)

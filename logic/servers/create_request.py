@@ -62,7 +62,8 @@ def parse_networks(ctx: AuthContext, networks: object) -> list[NetworkRequest]:
             if value is not None and parse_uuid(value) is None:
                 raise Invalid(f"Bad networks format: network {label} {value!r} is not in proper format.")
         if port is not None:
-            raise Invalid("Booting with a pre-created port is not supported: pass the network uuid.")
+            result.append(NetworkRequest(port=str(port)))  # checked (the caller's, not in use) when bound
+            continue
         try:
             network = network_rules.get(ctx, net)
         except NotFoundError:
@@ -71,6 +72,23 @@ def parse_networks(ctx: AuthContext, networks: object) -> list[NetworkRequest]:
             fixed = canonical_ip(fixed, 6 if ":" in str(fixed) else 4, what="fixed_ip")
         result.append(NetworkRequest(network=network, fixed_ip=fixed or None))
     return result
+
+
+def security_group_names(ctx: AuthContext, groups: object) -> list[str] | None:
+    """The ids of the groups a create names (``[{"name": ...}]``, by name or id); 400 for unknown ones."""
+    from logic.neutron import security_groups
+    from logic.neutron.errors import NeutronNotFound
+
+    if not groups:
+        return None
+    if not isinstance(groups, list) or not all(isinstance(g, dict) and isinstance(g.get("name"), str) for g in groups):
+        raise Invalid('Invalid input for field/attribute security_groups: expected [{"name": ...}].')
+    if ctx.project is not None:
+        security_groups.default_group(ctx.project)
+    try:
+        return [str(g.pk) for g in security_groups.for_port(ctx, ctx.project, [g["name"] for g in groups])]
+    except NeutronNotFound as exc:
+        raise Invalid(str(exc)) from None
 
 
 def _image_from_bdm(bdm: object) -> str | None:
@@ -108,6 +126,7 @@ class CreateRequest:
     count: int = 1
     return_reservation_id: bool = False  # answer {"reservation_id": ...} instead of the server
     tags: list[str] = field(default_factory=list)  # from microversion 2.52
+    security_groups: list[str] | None = None  # group ids for the new ports (None: the project's default)
 
 
 def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
@@ -137,9 +156,7 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
         keypair = Keypair.objects.filter(user=ctx.user, name=spec["key_name"]).first()
         if keypair is None:
             raise Invalid(f"Invalid key_name provided: keypair {spec['key_name']!r} not found.")
-    for group in spec.get("security_groups") or []:
-        if not isinstance(group, dict) or group.get("name", "default") != "default":
-            raise Invalid(f"Security group {group!r} not found: only 'default' exists.")
+    groups = security_group_names(ctx, spec.get("security_groups"))
     admin_pass = spec.get("adminPass")
     if admin_pass is not None and not isinstance(admin_pass, str):
         raise Invalid("Invalid input for field/attribute adminPass: it must be a string.")
@@ -153,6 +170,7 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
         metadata=metadata,
         keypair=keypair,
         networks=parse_networks(ctx, spec.get("networks")),
+        security_groups=groups,
         admin_pass=admin_pass or generate_password(),
         user_data=user_data,
         access_ipv4=canonical_ip(spec.get("accessIPv4"), 4, what="accessIPv4"),

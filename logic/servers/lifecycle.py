@@ -8,6 +8,8 @@ from django.utils import timezone
 from logic.enums import OperState, ServerTask
 from logic.identity import AuthContext
 from logic.models import Server, ServerMetadata, ServerTag
+from logic.neutron import server_ports
+from logic.servers import nics
 from logic.servers import volumes as server_volumes
 from logic.servers.create_request import CreateRequest
 from logic.servers.errors import Invalid
@@ -55,14 +57,19 @@ def create(ctx: AuthContext, req: CreateRequest, *, request_id: str) -> list[Ser
             else:
                 server = Server.objects.create(**fields, backend=backend, operstate=OperState.BUILD, task=ServerTask.BUILD)
                 server.commission = server_quotas.charge_create(server, request_id=request_id)
+                nics.bind_ports(ctx, server, req.networks, req.security_groups)
                 log_action(ctx, server, "create", request_id)
             ServerMetadata.objects.bulk_create(ServerMetadata(server=server, key=k, value=v) for k, v in req.metadata.items())
             ServerTag.objects.bulk_create(ServerTag(server=server, tag=tag) for tag in req.tags)
             servers.append(server)
-    nics = [n.as_job_arg() for n in req.networks]
     for server in servers:
         if server.task == ServerTask.BUILD:
-            submit_job(server, ServerTask.BUILD, request_id, lambda s=server: backend_jobs().create_server(s, nics=nics))
+            submit_job(
+                server,
+                ServerTask.BUILD,
+                request_id,
+                lambda s=server: backend_jobs().create_server(s, **nics.job_args(s, req.networks)),
+            )
     return servers
 
 
@@ -105,6 +112,7 @@ def delete(ctx: AuthContext, raw_id: str, *, request_id: str) -> None:
         if never_submitted or server.backend_id is None:
             now = timezone.now()
             Server.objects.filter(pk=server.pk).update(deleted=True, terminated_at=now, task=None, updated_at=now)
+            server_ports.release([server.pk])
             log_action(ctx, server, "delete", request_id, finished=True)
             return
         keep = server_volumes.prepare_delete(server)

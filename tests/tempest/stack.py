@@ -228,6 +228,7 @@ def start(
         "CYCLADES_LOG_FORMAT": "text",
         "CYCLADES_LOG_LEVEL": "INFO",
         "CYCLADES_GANETI_PREFIX": f"ts{run_id}",
+        "CYCLADES_NETWORK_LINK": gnt["GANETI_NIC_LINK"],
         "CYCLADES_EVENTD_QUEUE_DIR": gnt["GANETI_JOB_QUEUE_DIR"],
         "CYCLADES_EVENTD_NODE_NAME": gnt["GANETI_NODE"],
         "CYCLADES_EVENTD_SPOOL_DIR": str(workdir / "spool"),

@@ -1,0 +1,54 @@
+"""The nftables renderer alone: what it pins, how it names remote groups, what it refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from netagent.rules import NicPolicy, Rule, link_local, render
+
+
+def nic(n: int, **kw) -> NicPolicy:
+    return NicPolicy(f"tap{n}", f"aa:01:00:00:00:{n:02x}", (f"10.0.0.{n}",), **kw)
+
+
+def test_each_nic_is_pinned_and_remote_groups_are_sets_defined_once():
+    group_rule = Rule("ingress", "IPv4", remote_group="g1")
+    text = render(
+        [nic(n, rules=(group_rule, Rule("egress"))) for n in range(1, 101)], groups={"g1": [f"10.0.0.{n}" for n in range(1, 101)]}
+    )
+    assert text.count("set group_0_v4 {") == 1 and text.count("ip saddr @group_0_v4 accept") == 100
+    assert "ether saddr != aa:01:00:00:00:05 drop" in text and "ip saddr != { 10.0.0.5 } drop" in text
+    assert text.count("icmpv6 type { nd-router-advert, nd-redirect } drop") == 100
+    assert text.startswith("table bridge cyclades\ndelete table bridge cyclades\n")  # an atomic replace with nft -f
+
+
+def test_a_group_without_members_admits_nobody_and_unguarded_ports_are_left_alone():
+    text = render([nic(1, rules=(Rule("ingress", remote_group="empty"),)), nic(2, port_security=False)], groups={})
+    assert "@" not in text and '"tap2"' not in text and text.count("chain to_") == 1
+
+
+def test_rules_render_protocols_ports_and_icmp():
+    rules = (
+        Rule("ingress", "IPv4", "tcp", 80, 443, ("192.0.2.0/24",)),
+        Rule("ingress", "IPv4", "icmp", 8, 0),
+        Rule("ingress", "IPv6", "58"),
+        Rule("ingress", "IPv4", "47"),
+        Rule("egress", "IPv4", "udp", 53, 53),
+    )
+    text = render([nic(1, rules=rules)])
+    assert "ip saddr { 192.0.2.0/24 } tcp dport 80-443 accept" in text
+    assert "meta l4proto icmp icmp type 8 icmp code 0 accept" in text
+    assert "ether type ip6 meta l4proto ipv6-icmp accept" in text and "meta l4proto 47 accept" in text
+    assert "udp dport 53 return" in text  # egress verdicts return to meet the destination's chain
+
+
+@pytest.mark.parametrize(
+    "bad", [NicPolicy("tap 1", "aa:01:00:00:00:01"), NicPolicy("tap1", "AA:01"), NicPolicy("tap1", "aa:01:00:00:00:01", ("x",))]
+)
+def test_bad_policies_are_refused(bad):
+    with pytest.raises(ValueError):
+        render([bad])
+
+
+def test_link_local_is_the_eui64_of_the_mac():
+    assert link_local("52:54:00:12:34:56") == "fe80::5054:ff:fe12:3456"
