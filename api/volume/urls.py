@@ -12,6 +12,7 @@ TYPE = r"(?P<type_id>[^/]+)"
 
 urlpatterns = [
     re_path(r"^/?$", versions.Versions.as_view()),
+    re_path(r"^/v3/?$", versions.V3Root.as_view()),  # the catalog URL, without a trailing slash
     re_path(P + r"?$", versions.V3Root.as_view()),
     re_path(P + r"limits/?$", VolumeLimits.as_view()),
     re_path(P + r"volumes$", vols.VolumeList.as_view()),

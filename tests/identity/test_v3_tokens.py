@@ -40,12 +40,13 @@ def test_password_login_returns_the_full_keystone_token(live_identity):
     assert abs(lifetime - timedelta(seconds=settings.CYCLADES["TOKEN_LIFETIME"])) < timedelta(seconds=1)
 
     by_type = {svc["type"]: svc for svc in token["catalog"]}
-    assert set(by_type) == {"identity", "compute", "image", "network"}
+    assert set(by_type) == {"identity", "compute", "image", "network", "volume"}
     expected = {
         "identity": "/identity",
         "compute": "/compute/v2.1",
         "image": "/image",
         "network": "/network",
+        "volume": "/volume/v3",
     }
     for kind, path in expected.items():
         svc = by_type[kind]

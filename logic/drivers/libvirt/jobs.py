@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import libvirt
@@ -139,8 +139,13 @@ def _shutdown_timeout() -> int:
 
 
 # ----------------------------------------------------------------------------- operations
-def create_server(server: Server, *, nics: list[dict]) -> int:
-    """Define the domain from its template (with ``nics``, :mod:`.nics`) and start it."""
+def create_server(server: Server, *, nics: list[dict], depends: Sequence[int] = ()) -> int:
+    """Define the domain from its template (with ``nics``, :mod:`.nics`) and start it.
+
+    ``depends`` (Ganeti jobs that connect a network first) has no meaning on a libvirt host:
+    its networks exist before any domain uses them, so there is nothing to wait for.
+    """
+    del depends
     xml = domain_xml(server, nics=nics)  # a bad template raises before any job exists
 
     def work(conn):
