@@ -86,7 +86,7 @@ def port_body(port: Port, status: str | None = None) -> dict:
         "status": status or port.status,
         "device_id": device_id,
         "device_owner": port.device_owner,
-        "fixed_ips": [{"subnet_id": str(a.subnet_id), "ip_address": a.ip_address} for a in port.fixed_ips.all()],
+        "fixed_ips": _port_fixed_ips(port),
         "security_groups": [str(g.pk) for g in port.security_groups.all()],
         "allowed_address_pairs": [],
         "extra_dhcp_opts": [],
@@ -94,6 +94,16 @@ def port_body(port: Port, status: str | None = None) -> dict:
         "port_security_enabled": port.port_security_enabled,
         **_stamps(port),
     }
+
+
+def _port_fixed_ips(port: Port) -> list[dict]:
+    """The port's allocations; on a network without subnets (an operator's network whose
+    addresses Ganeti picks from its own pool), the address Ganeti reported for the NIC."""
+    fixed = [{"subnet_id": str(a.subnet_id), "ip_address": a.ip_address} for a in port.fixed_ips.all()]
+    if fixed or port.server_id is None:
+        return fixed
+    nic = ServerNIC.objects.filter(server_id=port.server_id, mac=port.mac).only("ipv4", "ipv6").first()
+    return [{"subnet_id": None, "ip_address": ip} for ip in ((nic.ipv4, nic.ipv6) if nic else ()) if ip]
 
 
 def nic_port_body(nic: ServerNIC) -> dict:
