@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import os
 import secrets
-import socket
 import statistics
 import struct
 import subprocess
@@ -42,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.tempest.stack import free_port, free_port_range  # noqa: E402
 from vncauthproxy.client import request_forwarding, status  # noqa: E402
 from vncauthproxy.rfb import vnc_response  # noqa: E402
 
@@ -59,27 +59,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_range(size: int) -> range:
-    for _ in range(100):
-        start = free_port()
-        if start + size >= 65536:
-            continue
-        try:
-            for port in range(start, start + size):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return range(start, start + size)
-    raise RuntimeError("no run of free ports")
 
 
 def rss_kib(pid: int) -> int:
@@ -114,7 +93,7 @@ def start_proxy(workdir: Path, sessions: int) -> Proxy:
     secret = secrets.token_urlsafe(32)
     (workdir / "secret").write_text(secret + "\n")
     control = free_port()
-    ports = free_range(sessions + 10)
+    ports = free_port_range(sessions + 10)
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
