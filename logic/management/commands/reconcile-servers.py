@@ -4,44 +4,39 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from logic import reconcile
+from logic.management.reconcile_command import ReconcileCommand
 
 PROGRESS_FROM = 500  # servers: below this a run is too quick for a progress bar
 
 
-class Command(BaseCommand):
+class Command(ReconcileCommand):
     help = (
         "Compare servers with what their Ganeti clusters report (one bulk RAPI query per cluster): stale, orphan, "
         "unsynced state/NICs/flavor, stuck tasks. With --fix, repair them through synthetic events; with "
         "--remove-orphans, also remove the orphan instances this cloud created and abandoned."
     )
 
+    fix_help = "repair what can be repaired (orphans are only reported)"
+
     def add_arguments(self, parser):
-        parser.add_argument("--fix", action="store_true", help="repair what can be repaired (orphans are only reported)")
+        super().add_arguments(parser)
         parser.add_argument(
             "--remove-orphans",
             action="store_true",
             help="submit a Ganeti remove job for each orphan that carries this cloud's <prefix>:server:<id> tag, "
             "whose server is gone or deleted and that is older than RECONCILE_GRACE (others are only reported)",
         )
-        parser.add_argument("--backend", action="append", dest="backends", metavar="NAME", help="only this cluster (repeatable)")
         parser.add_argument("--details", type=int, default=50, help="findings listed one by one (default 50)")
-        parser.add_argument("--json", action="store_true", help="JSON output (for scripts)")
 
     def handle(self, *args, **options):
         from logic.backends import client_for
-        from logic.models import Backend
 
-        backends = Backend.objects.order_by("name")
-        if options["backends"]:
-            backends = backends.filter(name__in=options["backends"])
-            missing = set(options["backends"]) - set(backends.values_list("name", flat=True))
-            if missing:
-                raise CommandError(f"no such backend: {', '.join(sorted(missing))}")
+        backends = self.backends(options["backends"])
         reports = reconcile.reconcile_all(
-            list(backends),
+            backends,
             client_for,
             fix=options["fix"],
             remove_orphans=options["remove_orphans"],
