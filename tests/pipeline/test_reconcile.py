@@ -6,6 +6,8 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from logic import reconcile
@@ -108,7 +110,11 @@ def test_a_job_that_finished_after_the_listing_is_not_overwritten(make_server, b
 
 
 @pytest.mark.slow
-def test_reconciles_5000_servers_quickly(backend, flavor, user_project):
+def test_reconciles_5000_servers_in_bulk_queries(backend, flavor, user_project):
+    """The work scales with the drift, not the fleet: reads are bulk, only the 50 fixes cost queries.
+
+    How fast it is (target < 5 s) is measured by benchmarks/pipeline.py, not asserted here.
+    """
     user, project = user_project
     prefix_servers = Server.objects.bulk_create(
         [
@@ -139,12 +145,18 @@ def test_reconciles_5000_servers_quickly(backend, flavor, user_project):
     for inst in instances[:50]:
         inst["oper_state"] = False  # 50 crashed VMs
     cluster = FakeCluster(instances)
-    started = time.monotonic()
-    report = reconcile.reconcile_backend(backend, cluster, fix=True)
-    elapsed = time.monotonic() - started
+    with CaptureQueriesContext(connection) as queries:
+        report = reconcile.reconcile_backend(backend, cluster, fix=True)
     assert report.servers == 5000 and report.count("state") == 50 and report.fixed("state") == 50
     assert len(report.findings) == 50
-    assert elapsed < 5.0, f"reconciling 5,000 servers took {elapsed:.2f} s"
+    fixing = len(queries)
+    Server.objects.filter(backend=backend).update(backendtime=LONG_AGO)  # as if the fixes were long ago
+    with CaptureQueriesContext(connection) as queries:
+        clean = reconcile.reconcile_backend(backend, FakeCluster(instances), fix=True)
+    print(f"QUERIES {fixing} {len(queries)}")
+    assert clean.servers == 5000 and clean.findings == []
+    assert len(queries) <= 10, f"a clean pass over 5,000 servers took {len(queries)} queries: per-server reads crept in"
+    assert fixing - len(queries) <= 50 * 20, f"{fixing} queries for 50 fixes"
 
 
 def test_nic_moved_to_another_network_is_drift_and_fix_moves_it(make_server, backend):
