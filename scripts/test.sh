@@ -56,10 +56,14 @@ cd "$ROOT"
 .venv/bin/python -m pytest "$@"
 
 # ------------------------------------------------------------------ date guard
-# A whole run (no arguments) also runs the clock-sensitive tests with the clock 30 days
-# ahead, so a test that passes only on the day it was written fails today, not next month.
-# Only suites whose every clock is this process's: PostgreSQL and Ganeti keep real time.
+# A whole run (no arguments) also runs the tests again with the clock 30 days ahead, so a
+# test that passes only on the day it was written fails today, not next month:
+# - eventd's (a subprocess too) under faketime, which moves every clock of the process;
+# - every test whose clocks are all this process's (not the Ganeti sandbox's, not OpenSSL's,
+#   not slow) with time-machine moving Python's clock (tests/clock_ahead.py).
 if (($# == 0)); then
   log "date guard: tests/eventd with the clock 30 days ahead (faketime)"
   faketime -f '+30d' .venv/bin/python -m pytest -q -p no:randomly tests/eventd
+  log "date guard: every test of this process's clock alone, 30 days ahead (time-machine)"
+  .venv/bin/python -m pytest -q -p no:randomly --clock-ahead 30 -m "not ganeti and not slow and not realclock"
 fi

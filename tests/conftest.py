@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures_identity",
     "tests.fixtures_ganeti",
     "tests.fixtures_loop",
+    "tests.clock_ahead",
 ]
 
 

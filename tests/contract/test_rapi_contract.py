@@ -7,6 +7,9 @@ import pytest
 from tests.contract import scenario
 from tests.contract.shapes import differences
 
+# TLS: OpenSSL checks the certificates against the real clock
+pytestmark = pytest.mark.realclock
+
 _recordings: dict[str, scenario.Recording] = {}
 
 

@@ -148,6 +148,7 @@ def test_state_and_job_ids_survive_a_restart(tmp_path):
         second.stop()
 
 
+@pytest.mark.realclock  # TLS: OpenSSL checks the certificate against the real clock
 def test_the_product_client_talks_to_the_simulator(sim):
     """logic.rapi.RapiClient with the simulator's pinned certificate: create, then wait."""
     from logic.rapi import RapiClient
