@@ -161,11 +161,19 @@ def snapshot_event(cluster: str, name: str, at: datetime, instance: dict | None)
 
 
 def job_events(cluster: str, name: str, job: dict) -> list[dict]:
-    """The finished statuses of a job (``GET /2/jobs/N``) as contract messages, one per opcode of ``name``."""
+    """The finished statuses of a job (``GET /2/jobs/N``) as contract messages, one per opcode of ``name``.
+
+    The RAPI gives one end time per job, not per opcode; opcode ``i`` of ``n`` is
+    dated ``n - 1 - i`` microseconds before it, so that the transition path sees the
+    opcodes in their order (a rebuild's startup after its shutdown) and the last at
+    the job's own end.
+    """
     out = []
     end = job.get("end_ts") or job.get("received_ts")
+    end_us = int(end[0]) * 1_000_000 + int(end[1])
     statuses = job.get("opstatus") or []
-    for index, op in enumerate(job.get("ops") or []):
+    ops = job.get("ops") or []
+    for index, op in enumerate(ops):
         if not isinstance(op, dict) or op.get("instance_name") != name or index >= len(statuses):
             continue
         status = statuses[index]
@@ -182,7 +190,7 @@ def job_events(cluster: str, name: str, job: dict) -> list[dict]:
                 "instance": name,
                 "status": status,
                 "job_status": job.get("status"),
-                "event_time": list(end),
+                "event_time": list(divmod(end_us - (len(ops) - 1 - index), 1_000_000)),
                 "logmsg": logs[-1][3] if logs else "",
                 "result": results[index] if index < len(results) else None,
                 "job_fields": {k: op[k] for k in ("beparams", "nics", "reboot_type") if k in op},
@@ -190,6 +198,31 @@ def job_events(cluster: str, name: str, job: dict) -> list[dict]:
             }
         )
     return out
+
+
+def settle_ended_job(server, job_id: int) -> bool:
+    """Apply the end of ``server``'s task job again, now that its id is recorded; True if it had ended.
+
+    For a job whose events carry no request id (Ganeti's reinstall takes no reason
+    trail) that ended before the API recorded its id: its end passed unmatched and
+    the task would wait for the next reconcile. Ganeti's own record of the job is
+    replayed through the transition path, as a reconcile would. A job still running
+    ends later and matches by id; an unreachable Ganeti leaves it to reconcile.
+    """
+    from logic.backends import client_for
+    from logic.rapi import RapiError
+
+    try:
+        with client_for(server.backend) as client:
+            job = client.get_job(job_id)
+    except RapiError as exc:
+        log.warning("job %s of server %s ended before its id was recorded; Ganeti: %s", job_id, server.pk, exc)
+        return False
+    if job.get("status") not in JobStatus.finished():
+        return False
+    for body in job_events(server.backend.name, server.ganeti_name, job):
+        apply_event(body)
+    return True
 
 
 def unknown_job_event(cluster: str, server, at: datetime, instance: dict | None) -> dict:

@@ -77,9 +77,28 @@ def submit_job(server: Server, task: str, request_id: str, submit) -> int | None
             quotas.bind_job(commission, job_id)
     if recorded:
         server.task_job_id = job_id
+        if job_id is not None:
+            _settle_if_its_events_came_first(server, job_id)
     else:
         log.info("job %s of server %s (%s) ended before its id was recorded", job_id, server.pk, task)
     return job_id
+
+
+def _settle_if_its_events_came_first(server: Server, job_id: int) -> None:
+    """Events of the job were applied before its id was recorded and none matched the task
+    (its opcodes carry no request id: Ganeti's reinstall): if the job has ended, settle it now."""
+    from logic.models import Backend
+
+    row = Server.objects.filter(pk=server.pk).values("task", "task_job_id", "backend_job_id").first()
+    if row is None or row["task"] is None or row["task_job_id"] != job_id or row["backend_job_id"] != job_id:
+        return
+    if server.backend is None or server.backend.kind != Backend.Kind.GANETI:
+        return  # the libvirt driver publishes its outcome after the id is known
+    from logic import reconcile
+
+    if reconcile.settle_ended_job(server, job_id):
+        log.info("job %s of server %s ended before its id was recorded; settled from Ganeti's record", job_id, server.pk)
+        server.refresh_from_db()
 
 
 def submission_failed(server: Server, task: str, request_id: str, exc: Exception) -> None:

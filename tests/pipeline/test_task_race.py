@@ -133,3 +133,51 @@ def test_the_api_does_not_bring_back_a_task_whose_job_already_ended(start_reques
     assert server.task_job_id is None
     action = ServerAction.objects.get(server=server, request_id=REQUEST)
     assert (action.job_id, action.result) == (78, "Success")
+
+
+def reinstall_job(job_id: int, name: str, end: list[int]) -> dict:
+    """Ganeti's record of a finished rebuild: shutdown, reinstall, startup (the RAPI gives it no reason trail)."""
+    from tests.pipeline.fakecluster import job
+
+    record = job(job_id, "OP_INSTANCE_SHUTDOWN", name, "success", end)
+    record["ops"] = [
+        {"OP_ID": op, "instance_name": name} for op in ("OP_INSTANCE_SHUTDOWN", "OP_INSTANCE_REINSTALL", "OP_INSTANCE_STARTUP")
+    ]
+    record.update(opstatus=["success"] * 3, opresult=[None] * 3, oplog=[[], [], []])
+    return record
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("ended", [True, False], ids=["job-ended", "job-still-running"])
+def test_a_job_without_request_ids_that_ends_first_is_settled_when_its_id_is_recorded(make_server, monkeypatch, ended):
+    """A rebuild's job carries no request id: if its events win the race, recording the id settles it from Ganeti's record."""
+    import contextlib
+
+    from logic import reconcile
+    from logic.event_messages import timestamp_pair
+    from logic.servers.submit import submit_job
+    from tests.pipeline.fakecluster import FakeCluster
+
+    server = make_server(task=ServerTask.REBUILD, task_job=None, task_request_id=REQUEST, operstate=OperState.STARTED)
+    ServerAction.objects.create(server=server, action="rebuild", request_id=REQUEST, user_id="u", project_id="p")
+    end = list(timestamp_pair(server.created_at))
+    record = reinstall_job(79, server.ganeti_name, end)
+    cluster = FakeCluster(jobs={79: record if ended else {**record, "status": "running"}})
+    monkeypatch.setattr("logic.backends.client_for", lambda backend: contextlib.nullcontext(cluster))
+
+    def submit_and_finish_at_once() -> int:
+        outcomes = [apply_event(body) for body in reconcile.job_events(server.backend.name, server.ganeti_name, record)]
+        assert outcomes[0].applied  # the events win the race, unmatched
+        assert Server.objects.get(pk=server.pk).task == ServerTask.REBUILD
+        return 79
+
+    assert submit_job(server, ServerTask.REBUILD, REQUEST, submit_and_finish_at_once) == 79
+    row = Server.objects.get(pk=server.pk)
+    action = ServerAction.objects.get(server=server, request_id=REQUEST)
+    if ended:
+        assert (row.task, row.task_job_id, row.operstate) == (None, None, OperState.STARTED)
+        assert (action.job_id, action.result) == (79, "Success") and action.finish_time is not None
+    else:  # its end is still to come and will match by the recorded id
+        assert (row.task, row.task_job_id) == (ServerTask.REBUILD, 79)
+        assert action.finish_time is None
