@@ -14,6 +14,7 @@ from api.compute import (
     availability_zones,
     extensions,
     flavors,
+    hypervisors,
     images,
     instance_actions,
     interfaces,
@@ -22,6 +23,7 @@ from api.compute import (
     quota_sets,
     server_password,
     servers,
+    services,
     usage,
     versions,
     volume_attachments,
@@ -80,6 +82,16 @@ api_patterns = [
     route(r"images/(?P<image_id>[^/]+)/metadata", images.ImageMetadata),
     route(r"os-simple-tenant-usage", usage.TenantUsageList),
     route(r"os-simple-tenant-usage/(?P<project_id>[^/]+)", usage.TenantUsageItem),
+    # admin: the Ganeti nodes as hypervisors and nova-compute services
+    route(r"os-hypervisors", hypervisors.HypervisorList),
+    route(r"os-hypervisors/detail", hypervisors.HypervisorDetailList),
+    route(r"os-hypervisors/statistics", hypervisors.HypervisorStatistics),
+    route(r"os-hypervisors/(?P<hypervisor_id>[^/]+)", hypervisors.HypervisorItem),
+    route(r"os-hypervisors/(?P<hypervisor_id>[^/]+)/uptime", hypervisors.HypervisorUptime),
+    route(r"os-hypervisors/(?P<pattern>[^/]+)/search", hypervisors.HypervisorSearch),
+    route(r"os-hypervisors/(?P<pattern>[^/]+)/servers", hypervisors.HypervisorServers),
+    route(r"os-services", services.ServiceList),
+    route(r"os-services/(?P<service_id>[^/]+)", services.ServiceItem),
 ]
 
 urlpatterns = [

@@ -1,6 +1,7 @@
 """The data model, one module per area. Import models from here."""
 
 from logic.models.backends import Backend
+from logic.models.compute import ComputeNode, ServerGroup, ServerGroupMember
 from logic.models.events import ClusterHeartbeat
 from logic.models.identity import Domain, LoginThrottle, Membership, Project, Token, User
 from logic.models.images import Image, ImageFetchGrant, ImageMember
@@ -15,6 +16,7 @@ __all__ = [
     "Backend",
     "BackendNetwork",
     "Commission",
+    "ComputeNode",
     "ClusterHeartbeat",
     "Domain",
     "Flavor",
@@ -35,6 +37,8 @@ __all__ = [
     "SecurityGroupRule",
     "Server",
     "ServerAction",
+    "ServerGroup",
+    "ServerGroupMember",
     "ServerMetadata",
     "ServerTag",
     "ServerStateRecord",
