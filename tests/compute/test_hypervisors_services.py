@@ -64,7 +64,9 @@ def test_servers_per_node_and_search(admin, sandbox_backend, node, rapi, wait_jo
     wait_job(create_instance(rapi, server.ganeti_name))
     found = admin.get(f"{V21}/os-hypervisors/{node['name'][:5]}/servers", **mv("2.1")).json()["hypervisors"]
     assert {"uuid": str(server.pk), "name": "on-node"} in found[0]["servers"]
-    assert admin.get(f"{V21}/os-hypervisors/{node['name']}/search").json()["hypervisors"][0]["hypervisor_hostname"] == node["name"]
+    assert (
+        admin.get(f"{V21}/os-hypervisors/{node['name']}/search").json()["hypervisors"][0]["hypervisor_hostname"] == node["name"]
+    )
     assert admin.get(f"{V21}/os-hypervisors/no-such-node/search").status_code == 404
     detail = admin.get(f"{V21}/os-hypervisors/detail", **mv("2.1")).json()["hypervisors"][0]
     assert detail["running_vms"] >= 1 and detail["vcpus_used"] >= 1
@@ -118,7 +120,10 @@ def test_services_list_filters_and_policy(admin, member, sandbox_backend, node):
     assert admin.get(f"{V21}/os-services?binary=nova-compute&host=xxx").json()["services"] == []
     assert len(admin.get(f"{V21}/os-services?xxx=1", **mv("2.53")).json()["services"]) == len(services)
     assert member.get(f"{V21}/os-services").status_code == 403
-    assert member.put(f"{V21}/os-services/disable", {"host": node["name"], "binary": "nova-compute"}, format="json").status_code == 403
+    assert (
+        member.put(f"{V21}/os-services/disable", {"host": node["name"], "binary": "nova-compute"}, format="json").status_code
+        == 403
+    )
 
 
 def test_services_at_2_75_refuse_unknown_parameters(admin, sandbox_backend, nova_max):
@@ -146,13 +151,17 @@ def test_disabling_the_service_takes_the_node_out_of_placement(admin, sandbox_ba
     assert admin.put(f"{V21}/os-services/enable", body, format="json").json()["service"]["status"] == "enabled"
     assert _allocate(flavor, project) == sandbox_backend
     # force-down from 2.11 only
-    assert admin.put(f"{V21}/os-services/force-down", {**body, "forced_down": True}, format="json", **mv("2.10")).status_code == 404
+    assert (
+        admin.put(f"{V21}/os-services/force-down", {**body, "forced_down": True}, format="json", **mv("2.10")).status_code == 404
+    )
     down = admin.put(f"{V21}/os-services/force-down", {**body, "forced_down": True}, format="json", **mv("2.11"))
     assert down.json()["service"] == {"host": node["name"], "binary": "nova-compute", "forced_down": True}
     assert admin.get(f"{V21}/os-services", **mv("2.11")).json()["services"][0]["state"] == "down"
     with pytest.raises(allocator.NoBackendAvailable):
         _allocate(flavor, project)
-    assert admin.put(f"{V21}/os-services/force-down", {**body, "forced_down": "no"}, format="json", **mv("2.11")).status_code == 400
+    assert (
+        admin.put(f"{V21}/os-services/force-down", {**body, "forced_down": "no"}, format="json", **mv("2.11")).status_code == 400
+    )
     assert ComputeNode.objects.get(name=node["name"], backend=sandbox_backend).forced_down is True
     unknown = admin.put(f"{V21}/os-services/enable", {"host": "xxx", "binary": "nova-compute"}, format="json")
     assert unknown.status_code == 404
@@ -161,18 +170,24 @@ def test_disabling_the_service_takes_the_node_out_of_placement(admin, sandbox_ba
 def test_services_by_uuid_from_2_53(admin, sandbox_backend, node):
     service = admin.get(f"{V21}/os-services", **mv("2.53")).json()["services"][0]
     row = ComputeNode.objects.get(service_uuid=service["id"])
-    done = admin.put(f"{V21}/os-services/{service['id']}", {"status": "disabled", "disabled_reason": "x"}, format="json", **mv("2.53"))
+    done = admin.put(
+        f"{V21}/os-services/{service['id']}", {"status": "disabled", "disabled_reason": "x"}, format="json", **mv("2.53")
+    )
     assert done.status_code == 200
     assert done.json()["service"]["status"] == "disabled" and done.json()["service"]["id"] == service["id"]
     row.refresh_from_db()
     assert row.disabled and row.disabled_reason == "x"
-    bad = admin.put(f"{V21}/os-services/{service['id']}", {"status": "enabled", "disabled_reason": "x"}, format="json", **mv("2.53"))
+    bad = admin.put(
+        f"{V21}/os-services/{service['id']}", {"status": "enabled", "disabled_reason": "x"}, format="json", **mv("2.53")
+    )
     assert bad.status_code == 400
     row.refresh_from_db()
     assert row.disabled  # nothing changed
     assert admin.put(f"{V21}/os-services/{uuid.uuid4()}", {"status": "enabled"}, format="json", **mv("2.53")).status_code == 404
     assert admin.put(f"{V21}/os-services/disable", {"status": "enabled"}, format="json", **mv("2.53")).status_code == 400
-    back = admin.put(f"{V21}/os-services/{service['id']}", {"status": "enabled", "forced_down": False}, format="json", **mv("2.53"))
+    back = admin.put(
+        f"{V21}/os-services/{service['id']}", {"status": "enabled", "forced_down": False}, format="json", **mv("2.53")
+    )
     assert back.json()["service"]["status"] == "enabled" and back.json()["service"]["disabled_reason"] is None
     # a node still in the cluster cannot be deleted
     assert admin.delete(f"{V21}/os-services/{service['id']}", **mv("2.53")).status_code == 409
