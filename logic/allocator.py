@@ -46,6 +46,7 @@ from django.utils.module_loading import import_string
 
 from logic.errors import LogicError
 from logic.models import Backend, ComputeNode, Flavor, Project
+from logic.placement import Placement
 
 WEIGHTS = {"mem": 0.5, "cpu": 0.3, "disk": 0.2}
 
@@ -130,6 +131,16 @@ def allocate(*, flavor: Flavor, project: Project) -> Backend:
 
     Must run inside ``transaction.atomic()``. Raises :class:`NoBackendAvailable`.
     """
+    return place(flavor=flavor, project=project)[0]
+
+
+def place(*, flavor: Flavor, project: Project, placement: Placement | None = None) -> tuple[Backend, str | None]:
+    """:func:`allocate`, with the node constraints of ``placement`` (:mod:`logic.placement`).
+
+    Returns the backend and the Ganeti node the server must be created on (None: Ganeti
+    chooses).
+    """
+    placement = placement or Placement()
     if not connection.in_atomic_block:
         raise RuntimeError("allocate() must run inside transaction.atomic(): it holds row locks until commit")
     need = Need.of(flavor)
@@ -152,12 +163,15 @@ def allocate(*, flavor: Flavor, project: Project) -> Backend:
         raise NoBackendAvailable(
             f"no backend has room for {need.mem} MiB RAM, {need.cpu} vCPU(s)" + (f", {need.disk} MiB disk" if need.disk else "")
         )
-    chosen = strategy()(roomy, need)
+    placeable = placement.filter(roomy)
+    if not placeable:
+        raise NoBackendAvailable(placement.describe())
+    chosen = strategy()(placeable, need)
     Backend.objects.filter(pk=chosen.pk).update(
         mem_free=F("mem_free") - need.mem, cpu_free=F("cpu_free") - need.cpu, disk_free=F("disk_free") - need.disk
     )
     chosen.refresh_from_db(fields=["mem_free", "cpu_free", "disk_free"])
-    return chosen
+    return chosen, placement.node(chosen)
 
 
 def release(backend: Backend, flavor: Flavor) -> None:

@@ -21,6 +21,7 @@ from api.compute import (
     keypairs,
     limits,
     quota_sets,
+    server_groups,
     server_password,
     servers,
     services,
@@ -90,6 +91,8 @@ api_patterns = [
     route(r"os-hypervisors/(?P<hypervisor_id>[^/]+)/uptime", hypervisors.HypervisorUptime),
     route(r"os-hypervisors/(?P<pattern>[^/]+)/search", hypervisors.HypervisorSearch),
     route(r"os-hypervisors/(?P<pattern>[^/]+)/servers", hypervisors.HypervisorServers),
+    route(r"os-server-groups", server_groups.ServerGroupList),
+    route(r"os-server-groups/(?P<group_id>[^/]+)", server_groups.ServerGroupItem),
     route(r"os-services", services.ServiceList),
     route(r"os-services/(?P<service_id>[^/]+)", services.ServiceItem),
 ]
