@@ -50,13 +50,11 @@ EXCLUDED: dict[str, str] = {
     "admin.test_migrations": "not offered: os-migrations (migration is an operator action in Ganeti)",
     "admin.test_live_migration": "not offered: live migration through the API",
     "admin.test_instance_usage_audit_log": "not offered: instance usage audit log",
-    "admin.test_simple_tenant_usage": "not offered: simple tenant usage",
     "admin.test_server_diagnostics": "not offered: server diagnostics",
     "admin.test_server_external_events": "not offered: server external events",
     "admin.test_servers_on_multinodes": "not offered: host-targeted placement",
     "admin.test_migrate_server": "not offered: migrate through the API",
     "admin.test_servers_negative.ServersAdminNegativeTestJSON.test_migrate": "not offered: migrate through the API",
-    "servers.test_server_group": "not offered: server groups",
     "admin.test_quotas.QuotaClassesAdmin": "not offered: quota classes",
     "admin.test_quotas.QuotasAdminTest": (
         "tempest dynamic credentials: creates projects and users through the Keystone admin API, not offered"
