@@ -20,6 +20,7 @@ from api.compute import (
     interfaces,
     keypairs,
     limits,
+    migrations,
     quota_sets,
     server_groups,
     server_password,
@@ -81,7 +82,8 @@ api_patterns = [
     route(r"images/detail", images.ImageDetailList),
     route(r"images/(?P<image_id>[^/]+)", images.ImageItem),
     route(r"images/(?P<image_id>[^/]+)/metadata", images.ImageMetadata),
-    route(r"os-simple-tenant-usage", usage.TenantUsageList),
+    # no trailing slash: ``os-simple-tenant-usage/`` names an empty project, a 404 as in Nova
+    re_path(r"^os-simple-tenant-usage$", usage.TenantUsageList.as_view()),
     route(r"os-simple-tenant-usage/(?P<project_id>[^/]+)", usage.TenantUsageItem),
     # admin: the Ganeti nodes as hypervisors and nova-compute services
     route(r"os-hypervisors", hypervisors.HypervisorList),
@@ -91,6 +93,7 @@ api_patterns = [
     route(r"os-hypervisors/(?P<hypervisor_id>[^/]+)/uptime", hypervisors.HypervisorUptime),
     route(r"os-hypervisors/(?P<pattern>[^/]+)/search", hypervisors.HypervisorSearch),
     route(r"os-hypervisors/(?P<pattern>[^/]+)/servers", hypervisors.HypervisorServers),
+    route(r"os-migrations", migrations.MigrationList),
     route(r"os-server-groups", server_groups.ServerGroupList),
     route(r"os-server-groups/(?P<group_id>[^/]+)", server_groups.ServerGroupItem),
     route(r"os-services", services.ServiceList),

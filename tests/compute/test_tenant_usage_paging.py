@@ -73,3 +73,9 @@ def test_show_pages_over_the_projects_servers(member, period):
     last = member.get(url, {**query, "limit": "1", "marker": str(servers[0].pk)}, **v("2.40")).json()
     assert [s["instance_id"] for s in last["tenant_usage"]["server_usages"]] == [str(servers[1].pk)]
     assert member.get(url, {**query, "marker": str(servers[2].pk)}, **v("2.40")).status_code == 400  # not this project's
+
+
+def test_an_empty_project_id_is_a_404(admin, period):
+    _, query = period
+    assert admin.get(f"{URL}/", query).status_code == 404
+    assert admin.get(URL, query).status_code == 200

@@ -47,7 +47,6 @@ EXCLUDED: dict[str, str] = {
     "admin.test_hypervisor.HypervisorAdminTestJSON.test_get_hypervisor_uptime": (
         "not offered: a node's uptime (Ganeti's RAPI does not report it; /uptime answers 501 as Nova does without it)"
     ),
-    "admin.test_migrations": "not offered: os-migrations (migration is an operator action in Ganeti)",
     "admin.test_live_migration": "not offered: live migration through the API",
     "admin.test_instance_usage_audit_log": "not offered: instance usage audit log",
     "admin.test_server_diagnostics": "not offered: server diagnostics",
