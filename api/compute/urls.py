@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.urls import include, path, re_path
 
 from api.compute import (
+    aggregates,
     availability_zones,
     extensions,
     flavors,
@@ -94,6 +95,9 @@ api_patterns = [
     route(r"os-hypervisors/(?P<pattern>[^/]+)/search", hypervisors.HypervisorSearch),
     route(r"os-hypervisors/(?P<pattern>[^/]+)/servers", hypervisors.HypervisorServers),
     route(r"os-migrations", migrations.MigrationList),
+    route(r"os-aggregates", aggregates.AggregateList),
+    route(r"os-aggregates/(?P<aggregate_id>[^/]+)", aggregates.AggregateItem),
+    route(r"os-aggregates/(?P<aggregate_id>[^/]+)/action", aggregates.AggregateAction),
     route(r"os-server-groups", server_groups.ServerGroupList),
     route(r"os-server-groups/(?P<group_id>[^/]+)", server_groups.ServerGroupItem),
     route(r"os-services", services.ServiceList),

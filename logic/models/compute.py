@@ -77,3 +77,24 @@ class ServerGroupMember(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "server"], name="server_group_member_unique")]
         ordering = ["created_at", "id"]
+
+
+class Aggregate(models.Model):
+    """Nova's host aggregate: an administrator's named group of compute nodes, with metadata.
+
+    Recorded and shown (``os-aggregates``); placement does not read it (see the README).
+    """
+
+    uuid = models.UUIDField(unique=True, default=uuidlib.uuid4, editable=False)
+    name = models.CharField(max_length=255, unique=True)
+    availability_zone = models.CharField(max_length=255, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    hosts = models.ManyToManyField(ComputeNode, blank=True, related_name="aggregates")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(null=True, blank=True, help_text="Last change (null until the first one), as in Nova.")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name

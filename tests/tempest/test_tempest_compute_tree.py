@@ -42,7 +42,6 @@ EXCLUDED: dict[str, str] = {
     "admin.test_volume": "volumes issue: Cinder",
     "servers.test_server_rescue": "not offered: rescue (and its volume variants)",
     # Nova APIs this cloud does not offer (no tempest feature flag skips them)
-    "admin.test_aggregates": "not offered: host aggregates (a Ganeti cluster is the unit of placement)",
     "admin.test_hosts": "not offered: os-hosts (deprecated by Nova at 2.43)",
     "admin.test_hypervisor.HypervisorAdminTestJSON.test_get_hypervisor_uptime": (
         "not offered: a node's uptime (Ganeti's RAPI does not report it; /uptime answers 501 as Nova does without it)"
