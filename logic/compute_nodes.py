@@ -170,6 +170,6 @@ def read_nodes(backends: list[Backend] | None = None) -> list[NodeFacts]:
 
 def known_nodes() -> list[ComputeNode]:
     """The node rows as last synced, without asking any cluster (services, the allocator)."""
-    for backend in Backend.objects.filter(offline=False, kind=Backend.Kind.GANETI).exclude(compute_nodes__isnull=False):
+    for backend in Backend.objects.filter(offline=False).exclude(compute_nodes__isnull=False):
         read_nodes([backend])  # first sight of a backend: record its nodes once
     return list(ComputeNode.objects.filter(present=True).select_related("backend").order_by("id"))

@@ -172,3 +172,25 @@ def test_admin_lists_all_projects(member, other, db):
     assert len(member.get(f"{V21}/os-server-groups?all_projects=True").json()["server_groups"]) == 1
     assert member.get(f"{V21}/os-server-groups?limit=x").status_code == 400
     assert len(admin.get(f"{V21}/os-server-groups?all_projects=1&limit=1&offset=1").json()["server_groups"]) == 1
+
+
+def test_a_libvirt_backend_is_one_node_with_its_cached_figures(db):
+    from logic import compute_nodes
+    from logic.enums import Role
+    from logic.models import Backend
+    from tests.factories import BackendFactory, UserFactory
+
+    host = BackendFactory(
+        kind=Backend.Kind.LIBVIRT,
+        libvirt_uri="qemu:///system",
+        hypervisor="",
+        mem_total=4096,
+        mem_free=1024,
+        cpu_total=4,
+        cpu_free=3,
+    )
+    assert [n.name for n in compute_nodes.known_nodes()] == [host.name]  # recorded without any RAPI call
+    admin = token_client(Role.ADMIN, user=UserFactory(is_admin=True))
+    [shown] = admin.get(f"{V21}/os-hypervisors/detail").json()["hypervisors"]
+    assert shown["hypervisor_hostname"] == host.name and shown["hypervisor_type"] == "QEMU"
+    assert (shown["memory_mb"], shown["memory_mb_used"], shown["vcpus"], shown["vcpus_used"]) == (4096, 3072, 4, 1)
