@@ -4,7 +4,8 @@
 
 1. it locks the candidate backend rows (``SELECT ... FOR UPDATE``, in id order so
    concurrent allocations never deadlock) — candidates are online, not drained,
-   and allowed for the project (see *pinning*);
+   have a compute node whose ``nova-compute`` service is enabled (``os-services``)
+   and are allowed for the project (see *pinning*);
 2. keeps those that support the flavor's disk template and have room for it in
    their cached capacity (RAM, vCPUs, and disk unless the template is diskless);
 3. lets the strategy named by the ``ALLOCATOR_STRATEGY`` setting pick one;
@@ -40,11 +41,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils.module_loading import import_string
 
 from logic.errors import LogicError
-from logic.models import Backend, Flavor, Project
+from logic.models import Backend, ComputeNode, Flavor, Project
+from logic.placement import Placement
 
 WEIGHTS = {"mem": 0.5, "cpu": 0.3, "disk": 0.2}
 
@@ -117,11 +119,28 @@ def _candidate_ids(project: Project) -> list[int] | None:
     return pinned or None
 
 
+def closed_backends():
+    """Backends whose every known compute node has its service disabled or forced down (``os-services``)."""
+    present = ComputeNode.objects.filter(backend=OuterRef("pk"), present=True)
+    open_nodes = present.filter(disabled=False, forced_down=False)
+    return Backend.objects.filter(Exists(present)).exclude(Exists(open_nodes)).values("id")
+
+
 def allocate(*, flavor: Flavor, project: Project) -> Backend:
     """Pick a backend for a new server of ``flavor`` in ``project`` and reserve its room.
 
     Must run inside ``transaction.atomic()``. Raises :class:`NoBackendAvailable`.
     """
+    return place(flavor=flavor, project=project)[0]
+
+
+def place(*, flavor: Flavor, project: Project, placement: Placement | None = None) -> tuple[Backend, str | None]:
+    """:func:`allocate`, with the node constraints of ``placement`` (:mod:`logic.placement`).
+
+    Returns the backend and the Ganeti node the server must be created on (None: Ganeti
+    chooses).
+    """
+    placement = placement or Placement()
     if not connection.in_atomic_block:
         raise RuntimeError("allocate() must run inside transaction.atomic(): it holds row locks until commit")
     need = Need.of(flavor)
@@ -132,6 +151,7 @@ def allocate(*, flavor: Flavor, project: Project) -> Backend:
     else:
         dedicated = Backend.pinned_projects.through.objects.values("backend_id")
         rows = rows.exclude(id__in=dedicated)
+    rows = rows.exclude(id__in=closed_backends())
     online = list(rows)
     if not online:
         raise NoBackendAvailable("no online, undrained backend is available to this project")
@@ -143,12 +163,15 @@ def allocate(*, flavor: Flavor, project: Project) -> Backend:
         raise NoBackendAvailable(
             f"no backend has room for {need.mem} MiB RAM, {need.cpu} vCPU(s)" + (f", {need.disk} MiB disk" if need.disk else "")
         )
-    chosen = strategy()(roomy, need)
+    placeable = placement.filter(roomy)
+    if not placeable:
+        raise NoBackendAvailable(placement.describe())
+    chosen = strategy()(placeable, need)
     Backend.objects.filter(pk=chosen.pk).update(
         mem_free=F("mem_free") - need.mem, cpu_free=F("cpu_free") - need.cpu, disk_free=F("disk_free") - need.disk
     )
     chosen.refresh_from_db(fields=["mem_free", "cpu_free", "disk_free"])
-    return chosen
+    return chosen, placement.node(chosen)
 
 
 def release(backend: Backend, flavor: Flavor) -> None:

@@ -114,9 +114,24 @@ def create_server(server: Server, *, nics: list[dict], depends: Sequence[int] = 
             hypervisor=backend.hypervisor or None,
             tags=ownership_tags(server),
             start=True,
+            **_nodes(server),
             **after,
         )
     return _submitted(server, "create", job_id)
+
+
+def _nodes(server: Server) -> dict[str, str]:
+    """``pnode`` (and for DRBD an ``snode``) when placement chose the node (:mod:`logic.placement`)."""
+    pnode = getattr(server, "pnode", None)
+    if not pnode:
+        return {}
+    if server.flavor.disk_template != "drbd":
+        return {"pnode": pnode}
+    from logic.models import ComputeNode
+
+    others = ComputeNode.objects.filter(backend=server.backend, present=True).exclude(name=pnode).order_by("forced_down", "name")
+    second = others.values_list("name", flat=True).first()
+    return {"pnode": pnode, "snode": second} if second else {"pnode": pnode}
 
 
 def start_server(server: Server) -> int:

@@ -7,8 +7,9 @@ is measured against), so ``/limits`` never disagrees with a 403. With quotas off
 (``QUOTA_ENABLED = False``) nothing is counted there, and usage is counted from the
 servers that exist. Keypairs per user come from
 ``QUOTA_KEY_PAIRS``, server metadata items from the rule :mod:`logic.servers`
-enforces. Features this cloud does not have (server groups, injected files,
-Nova security groups) have a limit of 0. -1 is unlimited, as in Nova.
+enforces, server groups and their members from :mod:`logic.server_groups` (fixed
+limits, settings). Features this cloud does not have (injected files, Nova security
+groups) have a limit of 0. -1 is unlimited, as in Nova.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.db.models import Count, Sum
 
 from logic import quotas
 from logic.enums import QuotaResource
-from logic.models import Keypair, Project, Server, User
+from logic.models import Keypair, Project, Server, ServerGroup, User
 
 UNLIMITED = -1
 NOT_OFFERED = 0
@@ -30,6 +31,7 @@ def keypair_limit() -> int:
 
 def project_limits(project: Project | None, own: dict[str, int] | None = None) -> dict[str, int]:
     """Every limit of ``project`` by Nova name (``own``: its quota limits, if already read)."""
+    from logic import server_groups
     from logic.servers import METADATA_MAX_ITEMS
 
     if own is None:
@@ -43,8 +45,8 @@ def project_limits(project: Project | None, own: dict[str, int] | None = None) -
         "metadata_items": METADATA_MAX_ITEMS,
         "injected_files": NOT_OFFERED,
         "injected_file_content_bytes": NOT_OFFERED,
-        "server_groups": NOT_OFFERED,
-        "server_group_members": NOT_OFFERED,
+        "server_groups": server_groups.group_limit(),
+        "server_group_members": server_groups.member_limit(),
         "security_groups": NOT_OFFERED,
         "security_group_rules": NOT_OFFERED,
     }
@@ -68,6 +70,8 @@ def project_usage(
             n=Count("id"), cores=Sum("flavor__vcpus"), ram=Sum("flavor__ram")
         )
         usage.update(instances=totals["n"] or 0, cores=totals["cores"] or 0, ram=totals["ram"] or 0)
+    if project is not None:
+        usage["server_groups"] = ServerGroup.objects.filter(project=project).count()
     if user is not None:
         usage["key_pairs"] = Keypair.objects.filter(user=user).count()
     return usage

@@ -14,7 +14,7 @@ from logic import limits, quotas
 from logic.enums import QuotaResource
 from logic.errors import InvalidInput, NotFoundError, PolicyError
 from logic.identity import AuthContext
-from logic.models import Project, User
+from logic.models import Project, ServerGroup, User
 
 #: Nova key -> quota resource, for the keys that are real quotas here.
 NOVA_RESOURCES: dict[str, str] = {
@@ -100,7 +100,9 @@ def quota_set_detail(
     body = {}
     for key, limit in quota_set(project, user, extended=extended, network_keys=network_keys, file_keys=file_keys).items():
         resource = NOVA_RESOURCES.get(key, key if key in figures else None)
-        if resource is None:
+        if key == "server_groups":
+            body[key] = {"limit": limit, "in_use": ServerGroup.objects.filter(project=project).count(), "reserved": 0}
+        elif resource is None:
             body[key] = {"limit": limit, "in_use": 0, "reserved": 0}
         else:
             u = figures[resource]

@@ -11,17 +11,22 @@ from __future__ import annotations
 from django.urls import include, path, re_path
 
 from api.compute import (
+    aggregates,
     availability_zones,
     extensions,
     flavors,
+    hypervisors,
     images,
     instance_actions,
     interfaces,
     keypairs,
     limits,
+    migrations,
     quota_sets,
+    server_groups,
     server_password,
     servers,
+    services,
     usage,
     versions,
     volume_attachments,
@@ -78,8 +83,25 @@ api_patterns = [
     route(r"images/detail", images.ImageDetailList),
     route(r"images/(?P<image_id>[^/]+)", images.ImageItem),
     route(r"images/(?P<image_id>[^/]+)/metadata", images.ImageMetadata),
-    route(r"os-simple-tenant-usage", usage.TenantUsageList),
+    # no trailing slash: ``os-simple-tenant-usage/`` names an empty project, a 404 as in Nova
+    re_path(r"^os-simple-tenant-usage$", usage.TenantUsageList.as_view()),
     route(r"os-simple-tenant-usage/(?P<project_id>[^/]+)", usage.TenantUsageItem),
+    # admin: the Ganeti nodes as hypervisors and nova-compute services
+    route(r"os-hypervisors", hypervisors.HypervisorList),
+    route(r"os-hypervisors/detail", hypervisors.HypervisorDetailList),
+    route(r"os-hypervisors/statistics", hypervisors.HypervisorStatistics),
+    route(r"os-hypervisors/(?P<hypervisor_id>[^/]+)", hypervisors.HypervisorItem),
+    route(r"os-hypervisors/(?P<hypervisor_id>[^/]+)/uptime", hypervisors.HypervisorUptime),
+    route(r"os-hypervisors/(?P<pattern>[^/]+)/search", hypervisors.HypervisorSearch),
+    route(r"os-hypervisors/(?P<pattern>[^/]+)/servers", hypervisors.HypervisorServers),
+    route(r"os-migrations", migrations.MigrationList),
+    route(r"os-aggregates", aggregates.AggregateList),
+    route(r"os-aggregates/(?P<aggregate_id>[^/]+)", aggregates.AggregateItem),
+    route(r"os-aggregates/(?P<aggregate_id>[^/]+)/action", aggregates.AggregateAction),
+    route(r"os-server-groups", server_groups.ServerGroupList),
+    route(r"os-server-groups/(?P<group_id>[^/]+)", server_groups.ServerGroupItem),
+    route(r"os-services", services.ServiceList),
+    route(r"os-services/(?P<service_id>[^/]+)", services.ServiceItem),
 ]
 
 urlpatterns = [

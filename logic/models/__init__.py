@@ -1,6 +1,7 @@
 """The data model, one module per area. Import models from here."""
 
 from logic.models.backends import Backend
+from logic.models.compute import Aggregate, ComputeNode, ServerGroup, ServerGroupMember
 from logic.models.events import ClusterHeartbeat
 from logic.models.identity import Domain, LoginThrottle, Membership, Project, Token, User
 from logic.models.images import Image, ImageFetchGrant, ImageMember
@@ -12,9 +13,11 @@ from logic.models.servers import Flavor, Keypair, Server, ServerAction, ServerMe
 from logic.models.volumes import Volume, VolumeType
 
 __all__ = [
+    "Aggregate",
     "Backend",
     "BackendNetwork",
     "Commission",
+    "ComputeNode",
     "ClusterHeartbeat",
     "Domain",
     "Flavor",
@@ -35,6 +38,8 @@ __all__ = [
     "SecurityGroupRule",
     "Server",
     "ServerAction",
+    "ServerGroup",
+    "ServerGroupMember",
     "ServerMetadata",
     "ServerTag",
     "ServerStateRecord",

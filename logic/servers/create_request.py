@@ -8,7 +8,7 @@ from logic import networks as network_rules
 from logic.errors import NotFoundError
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
-from logic.models import Flavor, Image, Keypair
+from logic.models import Flavor, Image, Keypair, ServerGroup
 from logic.servers import counts, rebuild_options
 from logic.servers.errors import Invalid
 from logic.servers.validation import (
@@ -127,6 +127,7 @@ class CreateRequest:
     return_reservation_id: bool = False  # answer {"reservation_id": ...} instead of the server
     tags: list[str] = field(default_factory=list)  # from microversion 2.52
     security_groups: list[str] | None = None  # group ids for the new ports (None: the project's default)
+    group: ServerGroup | None = None  # the server group of the ``group`` scheduler hint
 
 
 def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
@@ -163,6 +164,10 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
     user_data = rebuild_options.validate_user_data(spec.get("user_data"))
     description = validate_description(spec.get("description"))
     _, count = counts.counts(spec)  # as many as max_count: quota and placement refuse the whole request
+    from logic import server_groups  # it imports the models this package does
+
+    hints = body.get("os:scheduler_hints", body.get("OS-SCH-HNT:scheduler_hints"))
+    group = server_groups.hinted_group(ctx, hints)
     return CreateRequest(
         name=name,
         flavor=flavor,
@@ -179,6 +184,7 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
         count=count,
         return_reservation_id=counts.return_reservation_id(spec),
         tags=_tags(spec),
+        group=group,
     )
 
 

@@ -25,11 +25,17 @@ def create(ctx: AuthContext, req: CreateRequest, *, request_id: str) -> list[Ser
     When no backend can take a server, it is recorded in ERROR with a "No valid
     host" fault, as Nova does, rather than failing the whole request.
     """
-    from logic import allocator, server_quotas
+    from logic import allocator, compute_nodes, server_groups, server_quotas
+    from logic.placement import Placement
 
     servers: list[Server] = []
     reservation = reservation_id()
+    if req.group is not None:
+        compute_nodes.known_nodes()  # the group's rules are checked against the nodes' rows
     with transaction.atomic():
+        group = server_groups.lock(req.group) if req.group is not None else None
+        if group is not None:
+            server_groups.check_room(group, req.count)
         for index in range(req.count):
             name = req.name if req.count == 1 else f"{req.name}-{index + 1}"
             fields = {
@@ -50,15 +56,19 @@ def create(ctx: AuthContext, req: CreateRequest, *, request_id: str) -> list[Ser
             }
             try:
                 with transaction.atomic():
-                    backend = allocator.allocate(flavor=req.flavor, project=ctx.project)
+                    backend, node = allocator.place(flavor=req.flavor, project=ctx.project, placement=Placement(group))
             except allocator.NoBackendAvailable as exc:
                 server = Server.objects.create(**fields, operstate=OperState.ERROR, fault=make_fault(500, str(exc)))
                 log_action(ctx, server, "create", request_id, finished=True, result="Error", message=str(exc))
+                node = None
             else:
                 server = Server.objects.create(**fields, backend=backend, operstate=OperState.BUILD, task=ServerTask.BUILD)
+                server.pnode = node  # the Ganeti node placement chose (None: Ganeti chooses)
                 server.commission = server_quotas.charge_create(server, request_id=request_id)
                 nics.bind_ports(ctx, server, req.networks, req.security_groups)
                 log_action(ctx, server, "create", request_id)
+            if group is not None:
+                server_groups.join(group, server, node)
             ServerMetadata.objects.bulk_create(ServerMetadata(server=server, key=k, value=v) for k, v in req.metadata.items())
             ServerTag.objects.bulk_create(ServerTag(server=server, tag=tag) for tag in req.tags)
             servers.append(server)

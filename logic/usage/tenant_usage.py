@@ -9,10 +9,11 @@ Nova counts every existing hour for CPU and RAM too; this cloud bills running ti
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from logic.enums import OperState
-from logic.errors import PolicyError
+from logic.errors import InvalidInput, PolicyError
 from logic.identity import AuthContext
 from logic.usage import records
 
@@ -64,18 +65,62 @@ def _tenant(project: records.ProjectUsage, start: datetime, stop: datetime, *, d
     return body
 
 
-def tenant_usages(ctx: AuthContext, start_text: object, end_text: object, *, detailed: bool) -> list[dict]:
+@dataclass
+class Paging:
+    """Microversion 2.40: pages over the servers (``limit``, ``marker`` = the last server id seen)."""
+
+    limit: object = None
+    marker: object = None
+
+
+@dataclass
+class Answer:
+    usages: list[dict]
+    next_marker: str | None  # the marker of the next page when this one is full
+
+
+def _page(projects: list[records.ProjectUsage], paging: Paging | None) -> tuple[list[records.ProjectUsage], str | None]:
+    """The servers of one page (ordered by server id), regrouped by project; totals are the page's, as in Nova."""
+    if paging is None or (paging.limit is None and paging.marker is None):
+        return projects, None
+    servers = sorted((s for p in projects for s in p.servers), key=lambda s: s.server_id)
+    if paging.marker is not None:
+        marker = str(paging.marker)
+        index = next((i for i, s in enumerate(servers) if str(s.server_id) == marker), None)
+        if index is None:
+            raise InvalidInput(f"marker [{marker}] not found")
+        servers = servers[index + 1 :]
+    size = None
+    if paging.limit is not None:
+        text = str(paging.limit)
+        if not text.isdigit():
+            raise InvalidInput(f"Invalid input for query parameters limit. Value: {text}. It must be a non-negative integer.")
+        size = int(text)
+        servers = servers[:size]
+    grouped: dict[str, records.ProjectUsage] = {}
+    for usage in servers:
+        grouped.setdefault(usage.project_id, records.ProjectUsage(usage.project_id)).servers.append(usage)
+    full = size is not None and size > 0 and len(servers) == size
+    return sorted(grouped.values(), key=lambda p: p.project_id), str(servers[-1].server_id) if full else None
+
+
+def tenant_usages(
+    ctx: AuthContext, start_text: object, end_text: object, *, detailed: bool, paging: Paging | None = None
+) -> Answer:
     """Every project's usage (admin only, as in Nova)."""
     if not ctx.is_admin:
         raise PolicyError("Policy doesn't allow os_compute_api:os-simple-tenant-usage:list to be performed.")
     start, end = records.parse_period(start_text, end_text)
-    return [_tenant(p, start, end, detailed=detailed) for p in records.compute(start, end)]
+    projects, marker = _page(records.compute(start, end), paging)
+    return Answer([_tenant(p, start, end, detailed=detailed) for p in projects], marker)
 
 
-def tenant_usage(ctx: AuthContext, project_id: str, start_text: object, end_text: object) -> dict:
+def tenant_usage(
+    ctx: AuthContext, project_id: str, start_text: object, end_text: object, *, paging: Paging | None = None
+) -> Answer:
     """One project's usage with its servers; ``{}`` when it used nothing (Nova's answer)."""
     if not ctx.is_admin and project_id != getattr(ctx.project, "pk", None):
         raise PolicyError("Policy doesn't allow os_compute_api:os-simple-tenant-usage:show to be performed.")
     start, end = records.parse_period(start_text, end_text)
-    found = records.compute(start, end, projects=[project_id])
-    return _tenant(found[0], start, end, detailed=True) if found else {}
+    found, marker = _page(records.compute(start, end, projects=[project_id]), paging)
+    return Answer([_tenant(found[0], start, end, detailed=True)] if found else [{}], marker)
