@@ -40,12 +40,12 @@ CDROM_TARGET = ("sda", "sata")
 BUSY_RETRY_SECONDS = 10.0
 
 
-def root_name(server: Server) -> str:
-    return f"{server.ganeti_name}-disk0"
+def root_name(server: Server | str) -> str:
+    return f"{server if isinstance(server, str) else server.ganeti_name}-disk0"
 
 
-def config_name(server: Server) -> str:
-    return f"{server.ganeti_name}-config"
+def config_name(server: Server | str) -> str:
+    return f"{server if isinstance(server, str) else server.ganeti_name}-config"
 
 
 def drive_kind() -> str | None:
@@ -164,7 +164,7 @@ def _create_rbd(conn: libvirt.virConnect, server: Server, flavor: Flavor, uri: s
                     image.write(iso, 0)
                     image.flush()
     except (rbd.Error, StoreError):
-        _remove_rbd(server)
+        _remove_rbd(server.ganeti_name)
         raise
     return made
 
@@ -212,45 +212,59 @@ def _create_file(conn: libvirt.virConnect, server: Server, flavor: Flavor, iso: 
             stream.send(iso)
             stream.finish()
         except libvirt.libvirtError:
-            _remove_file(conn, server)
+            _remove_file(conn, server.ganeti_name)
             raise
     return made
 
 
 def remove(conn: libvirt.virConnect, server: Server) -> list[str]:
     """Remove the server's disks (those that exist); what was removed."""
-    template = server.flavor.disk_template
+    return remove_named(conn, server.ganeti_name, server.flavor.disk_template)
+
+
+def template_of(domain_xml: str) -> str:
+    """Which disk template a domain's XML shows (``rbd``, ``file``, ``diskless``): for domains without a server row."""
+    root = etree.fromstring(domain_xml)
+    if root.find("devices/disk/source[@protocol='rbd']") is not None:
+        return "rbd"
+    if root.find("devices/disk[@type='volume']") is not None:
+        return "file"
+    return "diskless"
+
+
+def remove_named(conn: libvirt.virConnect, name: str, template: str) -> list[str]:
+    """Remove the disks of domain ``name`` made for ``template`` (those that exist)."""
     if template == "rbd":
-        return _remove_rbd(server)
+        return _remove_rbd(name)
     if template == "file":
-        return _remove_file(conn, server)
+        return _remove_file(conn, name)
     return []
 
 
-def _remove_rbd(server: Server) -> list[str]:
+def _remove_rbd(name: str) -> list[str]:
     import rbd
 
     cfg = ceph.rbd_config()
     removed = []
     with ceph.store(cfg).ioctx(cfg.pool) as ioctx:
         existing = set(rbd.RBD().list(ioctx))
-        for name in (root_name(server), config_name(server)):
-            if name not in existing:
+        for image in (root_name(name), config_name(name)):
+            if image not in existing:
                 continue
             deadline = time.monotonic() + BUSY_RETRY_SECONDS
             while True:
                 try:
-                    rbd.RBD().remove(ioctx, name)
+                    rbd.RBD().remove(ioctx, image)
                     break
                 except rbd.ImageBusy:  # QEMU's watch outlives the process for a moment
                     if time.monotonic() >= deadline:
-                        raise StoreError(f"RBD image {cfg.pool}/{name} is still in use") from None
+                        raise StoreError(f"RBD image {cfg.pool}/{image} is still in use") from None
                     time.sleep(0.2)
-            removed.append(f"rbd:{cfg.pool}/{name}")
+            removed.append(f"rbd:{cfg.pool}/{image}")
     return removed
 
 
-def _remove_file(conn: libvirt.virConnect, server: Server) -> list[str]:
+def _remove_file(conn: libvirt.virConnect, name: str) -> list[str]:
     try:
         pool = conn.storagePoolLookupByName(settings.CYCLADES["LIBVIRT_STORAGE_POOL"])
     except libvirt.libvirtError as exc:
@@ -259,9 +273,9 @@ def _remove_file(conn: libvirt.virConnect, server: Server) -> list[str]:
         raise
     pool.refresh(0)
     removed = []
-    for name in (f"{root_name(server)}.qcow2", f"{config_name(server)}.iso"):
+    for volume_name in (f"{root_name(name)}.qcow2", f"{config_name(name)}.iso"):
         try:
-            volume = pool.storageVolLookupByName(name)
+            volume = pool.storageVolLookupByName(volume_name)
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
                 continue
