@@ -65,7 +65,7 @@ virsh -q -c qemu:///system version >/dev/null 2>&1 || die "libvirtd does not ans
 
 if [[ ! -s $GUEST_DIR/vmlinuz || ! -s $GUEST_DIR/initrd.gz ]]; then
   log "building the test guest in $GUEST_DIR"
-  tmp=$(mktemp -d /var/tmp/libvirt-guest.XXXXXX); trap 'rm -rf "$tmp"' EXIT
+  tmp=$(mktemp -d /var/tmp/libvirt-guest.XXXXXX); trap 'rm -rf "$tmp"' EXIT; chmod 755 "$tmp"  # _apt downloads into it
   kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}') || true
   [[ -n $kpkg ]] || { apt-get update -qq; kpkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}'); }
   mkdir -p "$tmp/dl" "$tmp/kx" "$tmp/bx" "$tmp/root/bin" "$tmp/root/proc" "$tmp/root/sys" "$tmp/root/dev"
@@ -73,8 +73,8 @@ if [[ ! -s $GUEST_DIR/vmlinuz || ! -s $GUEST_DIR/initrd.gz ]]; then
   (cd "$tmp/dl" && apt-get download -qq "$kpkg" busybox-static)
   dpkg-deb -x "$tmp"/dl/linux-image-*.deb "$tmp/kx"; dpkg-deb -x "$tmp"/dl/busybox-static_*.deb "$tmp/bx"
   cp "$tmp/bx/bin/busybox" "$tmp/root/bin/busybox"
-  for a in sh mount sleep poweroff echo cat ls; do ln -s busybox "$tmp/root/bin/$a"; done
-  printf '#!/bin/sh\nexport PATH=/bin\nmount -t proc proc /proc\nmount -t sysfs sysfs /sys\nmount -t devtmpfs devtmpfs /dev\necho "==== VNC console test pattern: HELLO-FROM-GUEST ====" >/dev/tty0\nwhile true; do sleep 3600; done\n' > "$tmp/root/init"
+  for a in sh mount sleep poweroff echo printf cat ls; do ln -s busybox "$tmp/root/bin/$a"; done
+  printf '#!/bin/sh\nexport PATH=/bin\nmount -t proc proc /proc\nmount -t sysfs sysfs /sys\nmount -t devtmpfs devtmpfs /dev\nprintf "\\033[30;42m==== VNC console test pattern: HELLO-FROM-GUEST ====\\033[0m\\n" >/dev/tty0\nwhile true; do sleep 3600; done\n' > "$tmp/root/init"
   chmod +x "$tmp/root/init"
   mkdir -p "$GUEST_DIR"
   (cd "$tmp/root" && find . | "$tmp/bx/bin/busybox" cpio -o -H newc 2>/dev/null | gzip -9) > "$GUEST_DIR/initrd.gz"
