@@ -29,13 +29,15 @@ done
 if ((${#missing[@]})); then
   log "installing ${missing[*]} (--no-install-recommends)"
   export DEBIAN_FRONTEND=noninteractive
+  policy=0
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then   # no init scripts started by dpkg
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; policy=1
   fi
+  ok=1
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/var/log/cyclades-libvirt-host-apt.log 2>&1 \
-    || { tail -20 /var/log/cyclades-libvirt-host-apt.log; die "apt-get install failed"; }
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/var/log/cyclades-libvirt-host-apt.log 2>&1 || ok=0
+  ((policy)) && rm -f /usr/sbin/policy-rc.d
+  ((ok)) || { tail -20 /var/log/cyclades-libvirt-host-apt.log; die "apt-get install failed"; }
 fi
 
 getent group libvirt-qemu >/dev/null || groupadd --system --gid 64055 libvirt-qemu 2>/dev/null || groupadd --system libvirt-qemu
