@@ -9,6 +9,7 @@ import os
 import uuid
 
 import pytest
+import yaml
 from django.conf import settings
 from lxml import etree
 
@@ -78,9 +79,13 @@ def test_rbd_root_disk_and_config_drive_from_create_to_delete(member, rbd_image,
 
     flavor = FlavorFactory(name="lv.rbd", vcpus=1, ram=128, disk=1, disk_template="rbd")
     user_data = b"#cloud-config\nruncmd: [echo hi]\n"
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGn3nFOvV7QBVn6KgkUYd2ZBUfY9lfTTqbNI2FpAqvrB test@cyclades"
+    kp = member.post("/compute/v2.1/os-keypairs", {"keypair": {"name": "k1", "public_key": key}}, format="json")
+    assert kp.status_code in (200, 201), kp.content
     body = {
         "server": {
             "name": "web.1",
+            "key_name": "k1",
             "flavorRef": str(flavor.pk),
             "imageRef": str(rbd_image.id),
             "user_data": base64.b64encode(user_data).decode(),
@@ -106,7 +111,8 @@ def test_rbd_root_disk_and_config_drive_from_create_to_delete(member, rbd_image,
             iso = drive.read(0, drive.size())
     label, files = config_drive.read_iso(iso)
     assert label == "cidata" and files["user-data"] == user_data
-    assert "local-hostname: web-1" in files["meta-data"].decode() and f"instance-id: {name}" in files["meta-data"].decode()
+    meta = yaml.safe_load(files["meta-data"])
+    assert meta == {"instance-id": name, "local-hostname": "web-1", "public-keys": [key]}
 
     root = etree.fromstring(test_host.lookupByName(name).XMLDesc(0))
     disks = root.findall("devices/disk")
