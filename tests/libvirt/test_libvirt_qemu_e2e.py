@@ -9,6 +9,7 @@ is an RBD clone on the Ceph sandbox that QEMU opens through librbd, and a NoClou
 
 * create: the server reaches ACTIVE through the events (the driver's job message and the
   host's lifecycle events, applied by the real dispatcher), QEMU has the clone open;
+* rebuild (ACPI shutdown of the guest, the clone made again, started again);
 * an operator's ``virsh destroy`` shows as SHUTOFF in the API, measured;
 * the console through the stack's vncauthproxy shows the guest's banner (vncdotool);
 * the unmodified ``openstack`` CLI creates, stops, starts and deletes a server there.
@@ -70,6 +71,11 @@ def virsh(*args: str, check: bool = True) -> str:
     if check and proc.returncode != 0:
         raise AssertionError(f"virsh {' '.join(args)}: {proc.stderr}")
     return proc.stdout
+
+
+def rbd_info(image: str) -> dict:
+    args = ["rbd", "-c", services.CEPH_CONF, "--id", services.CEPH_USER, "info", "--format", "json"]
+    return json.loads(subprocess.run([*args, f"{services.CEPH_POOL}/{image}"], capture_output=True, text=True, check=True).stdout)
 
 
 def libvirt_problem() -> str | None:
@@ -155,6 +161,19 @@ def test_real_guest_from_an_rbd_clone_active_destroy_and_console(lv_stack, clien
     width, height, pixels = png_pixels(tmp_path / "proxied.png")
     assert banner_rows(width, height, pixels) == banner_rows(*direct) and pixels.count(GREEN) > 500
 
+    # rebuild: ACPI shutdown of the real guest, the clone made again once QEMU let go of it, started again
+    clone_id = rbd_info(f"{name}-disk0")["id"]
+    t_rebuild = time.monotonic()
+    resp = client.post(f"/compute/v2.1/servers/{server_id}/action", {"rebuild": {"imageRef": facts["image"]}})
+    assert resp.status_code == 202, resp.text
+    client.wait_status(server_id, "ACTIVE", timeout=120)
+    rebuild_after = time.monotonic() - t_rebuild
+    assert rbd_info(f"{name}-disk0")["id"] != clone_id  # a new clone
+    actions = client.get(f"/compute/v2.1/servers/{server_id}/os-instance-actions").json()["instanceActions"]
+    assert [a["action"] for a in actions][:1] == ["rebuild"]
+    assert virsh("domstate", name).strip() == "running"
+    assert "Capacity:       1073741824" in virsh("domblkinfo", name, "vda")
+
     # an operator's virsh destroy: SHUTOFF in the API, measured from the command's return
     virsh("destroy", name)
     t0 = time.monotonic()
@@ -165,7 +184,10 @@ def test_real_guest_from_an_rbd_clone_active_destroy_and_console(lv_stack, clien
         assert time.monotonic() - t0 < 5, f"still {status} 5 s after virsh destroy"
         time.sleep(0.02)
     shutoff_after = time.monotonic() - t0
-    print(f"\nlibvirt qemu guest: ACTIVE {active_after:.2f}s after POST; SHUTOFF {shutoff_after:.3f}s after virsh destroy")
+    print(
+        f"\nlibvirt qemu guest: ACTIVE {active_after:.2f}s after POST; rebuilt and ACTIVE in {rebuild_after:.2f}s; "
+        f"SHUTOFF {shutoff_after:.3f}s after virsh destroy"
+    )
     assert shutoff_after < 1.0, f"SHUTOFF {shutoff_after:.3f}s after virsh destroy"
 
     # delete: the domain and both RBD images go away
