@@ -306,6 +306,47 @@ SETTINGS: list[Setting] = [
         "default",
         "libvirt network of a server's NIC on a libvirt host when its API network has no link (bridge).",
     ),
+    Setting(
+        "LIBVIRT_RBD_POOL",
+        "str",
+        "",
+        "Ceph pool of the disks of servers on libvirt hosts (flavors with disk template rbd: clones of the "
+        "image's protected snapshot, and their config drives); empty: IMAGE_RBD_POOL.",
+    ),
+    Setting(
+        "LIBVIRT_RBD_USER",
+        "str",
+        "",
+        "Ceph client id that makes those disks and that QEMU uses (a libvirt ceph secret 'cyclades client.<id>' "
+        "is defined on each host from its keyring); empty: IMAGE_RBD_USER.",
+    ),
+    Setting(
+        "LIBVIRT_RBD_CONF",
+        "str",
+        "",
+        "ceph.conf naming the monitors and the keyring for those disks; empty: IMAGE_RBD_CONF.",
+    ),
+    Setting(
+        "LIBVIRT_STORAGE_POOL",
+        "str",
+        "cyclades",
+        "libvirt storage pool (a directory pool, defined on first use at LIBVIRT_DISK_DIR) of the qcow2 disks "
+        "and config drives of servers of flavors with disk template file.",
+    ),
+    Setting(
+        "LIBVIRT_DISK_DIR",
+        "str",
+        "/var/lib/cyclades/libvirt",
+        "Directory of the LIBVIRT_STORAGE_POOL pool when the driver defines it.",
+    ),
+    Setting(
+        "LIBVIRT_CONFIG_DRIVE",
+        "str",
+        "nocloud",
+        "cloud-init config drive attached as a cdrom to servers with disks on libvirt hosts: nocloud (label cidata), "
+        "configdrive (OpenStack's config-2) or none.",
+        validate=_one_of("nocloud", "configdrive", "none"),
+    ),
     # -- quotas (defaults of every project; per-project overrides: cyclades-manage quota-set, os-quota-sets API)
     Setting(
         "QUOTA_ENABLED",

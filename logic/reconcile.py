@@ -1,4 +1,8 @@
-"""Reconciliation: compare the DB with what each Ganeti cluster reports, repair through events.
+"""Reconciliation: compare the DB with what each backend reports, repair through events.
+
+A Ganeti cluster answers through its RAPI; a libvirt host through
+:class:`logic.drivers.libvirt.reconcile_source.LibvirtInstances`, which lists its domains
+in the same shape: the comparison and the repairs below are the same for both.
 
 One bulk RAPI listing per cluster (``GET /2/instances?bulk=1``) against one DB
 query per cluster. What it finds:
@@ -377,6 +381,8 @@ def _remove_orphan(client: InstanceSource, finding: Finding, instance: dict, *, 
         finding.detail += "; not removed: its server is live on another backend"
     elif tag not in (instance.get("tags") or []):
         finding.detail += f"; not removed: no {tag} tag (not created by this cloud)"
+    elif created is None:
+        finding.detail += "; not removed: the backend keeps no creation time (the grace period cannot be checked)"
     elif not isinstance(created, int | float) or datetime.fromtimestamp(created, tz=old.tzinfo) > old:
         finding.detail += "; not removed: created within the grace period"
     else:
@@ -418,6 +424,15 @@ def _compare(server, name: str, instance: dict, at: datetime, cluster: str, foun
         event = []  # one repair event for all of this server's differences
 
 
+def source_for(backend, client_for: Callable[[Any], InstanceSource]) -> InstanceSource:
+    """The backend's listing: its Ganeti RAPI client, or a libvirt host's domains in the same shape."""
+    if getattr(backend, "kind", "ganeti") == "libvirt":
+        from logic.drivers.libvirt.reconcile_source import LibvirtInstances
+
+        return LibvirtInstances(backend)
+    return client_for(backend)
+
+
 def reconcile_all(
     backends,
     client_for: Callable[[Any], InstanceSource],
@@ -435,15 +450,14 @@ def reconcile_all(
         if backend.offline:
             reports.append(Report(backend=backend.name, error="offline: skipped"))
             continue
-        if getattr(backend, "kind", "ganeti") == "libvirt":
-            reports.append(Report(backend=backend.name, error="libvirt backend: not reconciled yet (skipped)"))
-            continue
         progress = None
         if progress_factory is not None:
             progress = progress_factory(backend.name, Server.objects.filter(backend=backend, deleted=False).count())
         try:
             reports.append(
-                reconcile_backend(backend, client_for(backend), fix=fix, remove_orphans=remove_orphans, progress=progress)
+                reconcile_backend(
+                    backend, source_for(backend, client_for), fix=fix, remove_orphans=remove_orphans, progress=progress
+                )
             )
         except RapiError as exc:
             reports.append(Report(backend=backend.name, error=str(exc)))

@@ -43,6 +43,10 @@ $SUDO bash conf/ganeti-sandbox/enable-kvm.sh | tail -n 1
 log "Ceph sandbox"
 $SUDO bash conf/ceph-sandbox/setup.sh 2>&1 | tail -n 1
 
+# ------------------------------------------------------------------ libvirt host (real libvirtd + QEMU/TCG, the libvirt backend tests)
+log "libvirt host"
+$SUDO bash conf/libvirt-host/setup.sh | tail -n 1
+
 # ------------------------------------------------------------------ virtualenv
 scripts/venv.sh test
 # Debian's python3-rados/python3-rbd (not on PyPI) linked into the venv; idempotent

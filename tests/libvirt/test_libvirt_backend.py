@@ -148,7 +148,11 @@ def test_backend_add_command_and_listing(db, test_host, capsys):
 
     call_command("backend-add", "--kind", "libvirt", "--uri", "test:///default", "--name", "lv-cli.test", "--json")
     backend = Backend.objects.get(name="lv-cli.test")
-    assert (backend.kind, backend.libvirt_uri, backend.disk_templates) == ("libvirt", "test:///default", ["diskless"])
+    assert (backend.kind, backend.libvirt_uri, backend.disk_templates) == (
+        "libvirt",
+        "test:///default",
+        ["diskless", "rbd", "file"],
+    )
     assert backend.mem_total == 3072 and backend.cpu_total == 16  # what the test driver's host reports
     assert '"kind": "libvirt"' in capsys.readouterr().out
 

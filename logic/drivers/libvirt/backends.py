@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import libvirt
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from logic.backends import BackendCheckFailed
-from logic.drivers.libvirt import templates
+from logic.drivers.libvirt import ceph, templates
 from logic.drivers.libvirt.connections import LibvirtUnavailable, connection
 from logic.drivers.libvirt.jobs import domain_type
+from logic.image_stores.base import StoreError
 from logic.models import Backend
 
 log = logging.getLogger(__name__)
 
-#: what servers on a libvirt backend can have (disks are not created by the driver yet)
-DISK_TEMPLATES = ["diskless"]
+#: what servers on a libvirt backend can have (:mod:`.disks`: RBD clones, qcow2 files, none)
+DISK_TEMPLATES = ["diskless", "rbd", "file"]
 
 
 def capacity(conn: libvirt.virConnect) -> dict[str, int]:
@@ -27,14 +30,39 @@ def capacity(conn: libvirt.virConnect) -> dict[str, int]:
     running = [dom.info() for dom in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)]
     mem_used = sum(int(i[1]) // 1024 for i in running)  # [state, max KiB, KiB, vcpus, cpu time]
     cpu_used = sum(int(i[3]) for i in running)
+    disk_total, disk_free = disk_capacity(conn)
     return {
         "mem_total": mem_total,
         "mem_free": max(mem_total - mem_used, 0),
         "cpu_total": cpus,
         "cpu_free": max(cpus - cpu_used, 0),
-        "disk_total": 0,
-        "disk_free": 0,
+        "disk_total": disk_total,
+        "disk_free": disk_free,
     }
+
+
+def disk_capacity(conn: libvirt.virConnect) -> tuple[int, int]:
+    """Disk (MiB, total and free) for servers' disks: the Ceph cluster of the rbd disks (when its
+    ceph.conf exists) plus the host's storage pool of qcow2 files (once defined)."""
+    total = free = 0
+    cfg = ceph.rbd_config()
+    if os.path.isfile(cfg.conffile):
+        try:
+            stats = ceph.cluster_stats(cfg)
+        except StoreError as exc:
+            log.warning("disk capacity: Ceph (%s) not counted: %s", cfg.conffile, exc)
+        else:
+            total, free = total + stats["kb"] // 1024, free + stats["kb_avail"] // 1024
+    try:
+        pool = conn.storagePoolLookupByName(settings.CYCLADES["LIBVIRT_STORAGE_POOL"])
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_POOL:
+            raise
+        return total, free
+    if pool.isActive():
+        _state, capacity_b, _allocation, available = pool.info()
+        total, free = total + capacity_b // (1 << 20), free + available // (1 << 20)
+    return total, free
 
 
 def add_libvirt_backend(*, uri: str, name: str | None = None, drained: bool = False) -> Backend:

@@ -20,12 +20,13 @@ from django.conf import settings
 from lxml import etree
 
 from cyclades.logs import request_id_var
-from logic.drivers.libvirt import messages, templates
+from logic.drivers.libvirt import disks, messages, templates
 from logic.drivers.libvirt import nics as nic_xml
 from logic.drivers.libvirt.connections import LibvirtUnavailable, connection
 from logic.drivers.libvirt.jobs_errors import NotSupported
-from logic.enums import JobStatus, OpCode
+from logic.enums import JobStatus, OpCode, OperState
 from logic.errors import InvalidInput
+from logic.image_stores.base import StoreError
 from logic.models import Backend, Flavor, Image, Server
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,14 @@ def domain_xml(server: Server, flavor: Flavor | None = None, nics: list[dict] | 
         "vcpus": flavor.vcpus,
     }
     xml = templates.render_for(flavor_name=flavor.name, backend_name=backend.name, values=values)
-    if not nics:
+    disk_elements = disks.elements(server, flavor, backend.libvirt_uri)
+    if not nics and not disk_elements:
         return xml
-    root = nic_xml.add_interfaces(xml, nics)
-    templates.validate(root, f"domain of server {server.id} with its NICs")
+    root = nic_xml.add_interfaces(xml, nics or [])
+    devices = root.find("devices")
+    for el in disk_elements:
+        devices.append(el)
+    templates.validate(root, f"domain of server {server.id} with its disks and NICs")
     return etree.tostring(root, encoding="unicode")
 
 
@@ -102,9 +107,9 @@ def _run(
             job_fields=job_fields,
             **extra,
         )
-    except libvirt.libvirtError as exc:
-        missing = exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
-        text = exc.get_error_message() or str(exc)
+    except (libvirt.libvirtError, StoreError) as exc:
+        missing = isinstance(exc, libvirt.libvirtError) and exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+        text = (exc.get_error_message() if isinstance(exc, libvirt.libvirtError) else None) or str(exc)
         log.info("%s of %s (job %s) failed: %s", what, name, job_id, text)
         message = messages.op_message(
             backend.name,
@@ -149,7 +154,14 @@ def create_server(server: Server, *, nics: list[dict], depends: Sequence[int] = 
     xml = domain_xml(server, nics=nics)  # a bad template raises before any job exists
 
     def work(conn):
-        dom = conn.defineXML(xml)
+        made = disks.create(conn, server, server.flavor, _backend(server).libvirt_uri)
+        if made:
+            log.info("disks of %s: %s", server.ganeti_name, ", ".join(made))
+        try:
+            dom = conn.defineXML(xml)
+        except libvirt.libvirtError:
+            disks.remove(conn, server)  # no domain uses them
+            raise
         dom.create()
         return {"beparams": beparams_for(server.flavor), "nics": nic_xml.reported(dom.XMLDesc(0), nics)}
 
@@ -218,24 +230,52 @@ def resize_server(server: Server, flavor: Flavor, *, restart: bool = False) -> i
 
 
 def destroy_server(server: Server) -> int:
-    """Power off and undefine; a domain already gone counts as removed."""
+    """Power off, undefine and remove the disks (:mod:`.disks`); a domain already gone counts as removed."""
 
     def work(conn):
         try:
             dom = _domain(conn, server)
         except libvirt.libvirtError as exc:
-            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-                return None
-            raise
-        if dom.isActive():
-            dom.destroy()
-        dom.undefine()
+            if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                raise
+            dom = None  # gone already: its disks may still be there
+        if dom is not None:
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+        removed = disks.remove(conn, server)
+        if removed:
+            log.info("disks of %s removed: %s", server.ganeti_name, ", ".join(removed))
+        return None
 
     return _run(server, OpCode.INSTANCE_REMOVE, "remove", work)
 
 
 def rebuild_server(server: Server, image: Image) -> int:
-    raise NotSupported("rebuild is not supported on libvirt backends yet")
+    """Power off, make the disks again from ``image`` (a fresh clone or qcow2 overlay and config drive: :mod:`.disks`),
+    start again unless the server was stopped (as Nova: a SHUTOFF server stays SHUTOFF).
+
+    The disks keep their names, so the domain definition does not change. The host's lifecycle
+    events report the stop and the start; this job's message ends the rebuild task.
+    """
+    start = server.operstate != OperState.STOPPED
+    backend = _backend(server)
+    server.image = image
+    disks.elements(server, server.flavor, backend.libvirt_uri)  # the image can serve the flavor's disk: before any change
+
+    def work(conn):
+        dom = _domain(conn, server)
+        if dom.isActive():
+            dom.shutdown()
+            if not _wait_off(dom, _shutdown_timeout()):
+                dom.destroy()
+        disks.remove(conn, server)
+        made = disks.create(conn, server, server.flavor, backend.libvirt_uri)
+        log.info("disks of %s made again from image %s: %s", server.ganeti_name, image.id, ", ".join(made))
+        if start:
+            dom.create()
+
+    return _run(server, OpCode.INSTANCE_REINSTALL, f"rebuild from image {image.id}", work)
 
 
 def rename_server(server: Server, new_name: str) -> int:

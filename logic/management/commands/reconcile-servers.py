@@ -14,7 +14,7 @@ PROGRESS_FROM = 500  # servers: below this a run is too quick for a progress bar
 
 class Command(ReconcileCommand):
     help = (
-        "Compare servers with what their Ganeti clusters report (one bulk RAPI query per cluster): stale, orphan, "
+        "Compare servers with what their backends report (one bulk RAPI query per Ganeti cluster, one domain listing per libvirt host): stale, orphan, "
         "unsynced state/NICs/flavor, stuck tasks. With --fix, repair them through synthetic events; with "
         "--remove-orphans, also remove the orphan instances this cloud created and abandoned."
     )
