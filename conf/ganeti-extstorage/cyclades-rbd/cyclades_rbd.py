@@ -64,26 +64,26 @@ CONF = conf()
 
 
 def fail(message):
-    sys.stderr.write("cyclades-rbd: %s\n" % message)
+    sys.stderr.write(f"cyclades-rbd: {message}\n")
     sys.exit(1)
 
 
 def log(message):
-    sys.stderr.write("cyclades-rbd: %s\n" % message)
+    sys.stderr.write(f"cyclades-rbd: {message}\n")
 
 
 def in_ceph_net(argv):
     """Run Ceph clients in the configured network namespace (only the network: files and mounts stay ours)."""
     if CONF["NETNS"]:
-        return ["nsenter", "--net=/run/netns/%s" % CONF["NETNS"], "--"] + argv
+        return ["nsenter", "--net=/run/netns/{}".format(CONF["NETNS"]), "--"] + argv
     return argv
 
 
 def rbd(*args, check=True):
     argv = in_ceph_net(["rbd", "--conf", CONF["CEPH_CONF"], "--id", CONF["CEPH_USER"]] + list(args))
-    result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    result = subprocess.run(argv, capture_output=True, text=True)
     if check and result.returncode != 0:
-        fail("rbd %s failed (%s): %s" % (" ".join(args), result.returncode, result.stderr.strip()))
+        fail("rbd {} failed ({}): {}".format(" ".join(args), result.returncode, result.stderr.strip()))
     return result
 
 
@@ -94,17 +94,17 @@ def target():
     image = env.get("EXTP_IMAGE", "")
     name = image or env.get("VOL_NAME", "")
     if not NAME_RE.match(pool) or not NAME_RE.match(name):
-        fail("invalid pool/image name %r/%r" % (pool, name))
+        fail(f"invalid pool/image name {pool!r}/{name!r}")
     return pool, name, bool(image)
 
 
 def info(pool, name):
     """The image's ``rbd info`` as a dict, or None when it does not exist."""
-    result = rbd("info", "--format", "json", "%s/%s" % (pool, name), check=False)
+    result = rbd("info", "--format", "json", f"{pool}/{name}", check=False)
     if result.returncode != 0:
         if "No such file" in result.stderr or "error opening image" in result.stderr:
             return None
-        fail("rbd info %s/%s failed: %s" % (pool, name, result.stderr.strip()))
+        fail(f"rbd info {pool}/{name} failed: {result.stderr.strip()}")
     return json.loads(result.stdout)
 
 
@@ -112,14 +112,14 @@ def mib(value):
     try:
         return int(value)
     except (TypeError, ValueError):
-        fail("invalid size %r (MiB expected)" % value)
+        fail(f"invalid size {value!r} (MiB expected)")
 
 
 # ------------------------------------------------------------------ attach state (per image)
 
 
 def state_dir(pool, name):
-    return os.path.join(CONF["STATE_DIR"], "%s.%s" % (pool, name))
+    return os.path.join(CONF["STATE_DIR"], f"{pool}.{name}")
 
 
 def _pid(directory):
@@ -133,7 +133,7 @@ def _pid(directory):
 
 
 def _loop_of(export):
-    result = subprocess.run(["losetup", "-j", export, "-O", "NAME", "-n"], stdout=subprocess.PIPE, universal_newlines=True)
+    result = subprocess.run(["losetup", "-j", export, "-O", "NAME", "-n"], stdout=subprocess.PIPE, text=True)
     devices = [line.strip() for line in result.stdout.splitlines() if line.strip()]
     return devices[0] if devices else None
 
@@ -152,12 +152,12 @@ def _qmp(directory, *commands):
         while True:
             line = stream.readline()
             if not line:
-                fail("qemu-storage-daemon closed QMP during %s" % command["execute"])
+                fail("qemu-storage-daemon closed QMP during {}".format(command["execute"]))
             answer = json.loads(line)
             if "event" not in answer:
                 break
         if "error" in answer:
-            fail("QMP %s failed: %s" % (command["execute"], answer["error"].get("desc")))
+            fail("QMP {} failed: {}".format(command["execute"], answer["error"].get("desc")))
     sock.close()
     return answer
 
@@ -175,19 +175,19 @@ def do_attach():
     device = attached(pool, name)
     if device is None:
         device = _start(pool, name)
-    sys.stdout.write("%s\n" % device)
-    sys.stdout.write("kvm:rbd:%s/%s:id=%s:conf=%s\n" % (pool, name, CONF["CEPH_USER"], CONF["CEPH_CONF"]))
+    sys.stdout.write(f"{device}\n")
+    sys.stdout.write("kvm:rbd:{}/{}:id={}:conf={}\n".format(pool, name, CONF["CEPH_USER"], CONF["CEPH_CONF"]))
 
 
 def _start(pool, name):
     if info(pool, name) is None:
-        fail("RBD image %s/%s does not exist" % (pool, name))
+        fail(f"RBD image {pool}/{name} does not exist")
     directory = state_dir(pool, name)
     _stop(pool, name)  # a stale daemon or loop device of an earlier attach
     os.makedirs(directory, exist_ok=True)
     export = os.path.join(directory, "export")
     open(export, "a").close()
-    blockdev = "driver=rbd,node-name=disk,pool=%s,image=%s,conf=%s,user=%s,cache.direct=off" % (
+    blockdev = "driver=rbd,node-name=disk,pool={},image={},conf={},user={},cache.direct=off".format(
         pool,
         name,
         CONF["CEPH_CONF"],
@@ -199,9 +199,9 @@ def _start(pool, name):
             "--blockdev",
             blockdev,
             "--export",
-            "type=fuse,id=export,node-name=disk,mountpoint=%s,writable=on" % export,
+            f"type=fuse,id=export,node-name=disk,mountpoint={export},writable=on",
             "--chardev",
-            "socket,id=qmp,path=%s,server=on,wait=off" % os.path.join(directory, "qmp.sock"),
+            "socket,id=qmp,path={},server=on,wait=off".format(os.path.join(directory, "qmp.sock")),
             "--monitor",
             "chardev=qmp",
             "--pidfile",
@@ -209,18 +209,17 @@ def _start(pool, name):
             "--daemonize",
         ]
     )
-    result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    result = subprocess.run(argv, capture_output=True, text=True)
     if result.returncode != 0:
-        fail("qemu-storage-daemon for %s/%s failed: %s" % (pool, name, result.stderr.strip()))
+        fail(f"qemu-storage-daemon for {pool}/{name} failed: {result.stderr.strip()}")
     loop = subprocess.run(
         ["losetup", "--find", "--show", "--direct-io=off", export],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        universal_newlines=True,
+        capture_output=True,
+        text=True,
     )
     if loop.returncode != 0:
         _stop(pool, name)
-        fail("losetup on %s failed: %s" % (export, loop.stderr.strip()))
+        fail(f"losetup on {export} failed: {loop.stderr.strip()}")
     return loop.stdout.strip()
 
 
@@ -233,7 +232,7 @@ def _stop(pool, name):
             subprocess.run(["losetup", "-d", device], check=False)
             previous, device = device, _loop_of(export)
             if device == previous:
-                fail("%s is busy: cannot detach %s/%s" % (device, pool, name))
+                fail(f"{device} is busy: cannot detach {pool}/{name}")
     pid = _pid(directory)
     if pid is not None:
         try:
@@ -251,7 +250,7 @@ def _stop(pool, name):
             try:
                 os.unlink(os.path.join(directory, item))
             except OSError as exc:
-                log("cannot remove %s: %s" % (item, exc))
+                log(f"cannot remove {item}: {exc}")
         os.rmdir(directory)
 
 
@@ -269,21 +268,21 @@ def do_create():
     existing = info(pool, name)
     if owned:
         if existing is None:
-            fail("RBD image %s/%s (EXTP_IMAGE) does not exist" % (pool, name))
+            fail(f"RBD image {pool}/{name} (EXTP_IMAGE) does not exist")
         return
     if existing is not None:
-        log("%s/%s exists already (an earlier try): adopted" % (pool, name))
+        log(f"{pool}/{name} exists already (an earlier try): adopted")
         return
     origin = os.environ.get("EXTP_ORIGIN", "")
     if origin:
         if not ORIGIN_RE.match(origin):
-            fail("invalid EXTP_ORIGIN %r (pool/image@snap expected)" % origin)
-        rbd("clone", origin, "%s/%s" % (pool, name))
+            fail(f"invalid EXTP_ORIGIN {origin!r} (pool/image@snap expected)")
+        rbd("clone", origin, f"{pool}/{name}")
         current = info(pool, name)["size"] >> 20
         if current < size:
-            rbd("resize", "--size", "%dM" % size, "%s/%s" % (pool, name))
+            rbd("resize", "--size", f"{size}M", f"{pool}/{name}")
         return
-    rbd("create", "--size", "%dM" % size, "--image-feature", "layering", "%s/%s" % (pool, name))
+    rbd("create", "--size", f"{size}M", "--image-feature", "layering", f"{pool}/{name}")
 
 
 def do_remove():
@@ -293,8 +292,8 @@ def do_remove():
         return  # Cyclades' volume: it lives on outside Ganeti
     if info(pool, name) is None:
         return
-    rbd("snap", "purge", "%s/%s" % (pool, name))
-    rbd("rm", "%s/%s" % (pool, name))
+    rbd("snap", "purge", f"{pool}/{name}")
+    rbd("rm", f"{pool}/{name}")
 
 
 def do_grow():
@@ -302,43 +301,43 @@ def do_grow():
     size = mib(os.environ.get("VOL_NEW_SIZE"))
     device = attached(pool, name)
     if device is None:
-        rbd("resize", "--size", "%dM" % size, "%s/%s" % (pool, name))
+        rbd("resize", "--size", f"{size}M", f"{pool}/{name}")
         return
     # librbd resizes the image through the serving daemon; the loop device then re-reads its size
     _qmp(state_dir(pool, name), {"execute": "block_resize", "arguments": {"node-name": "disk", "size": size << 20}})
     # the kernel caches the FUSE file's size for a moment: re-read until the loop device shows the new one
     for _ in range(100):
         subprocess.run(["losetup", "-c", device], check=True)
-        shown = subprocess.run(["blockdev", "--getsize64", device], stdout=subprocess.PIPE, universal_newlines=True)
+        shown = subprocess.run(["blockdev", "--getsize64", device], stdout=subprocess.PIPE, text=True)
         if shown.stdout.strip() == str(size << 20):
             return
         time.sleep(0.05)
-    fail("%s still shows %s bytes after growing %s/%s to %d MiB" % (device, shown.stdout.strip(), pool, name, size))
+    fail(f"{device} still shows {shown.stdout.strip()} bytes after growing {pool}/{name} to {size} MiB")
 
 
 def do_setinfo():
     pool, name, _ = target()
-    rbd("image-meta", "set", "%s/%s" % (pool, name), "ganeti-info", os.environ.get("VOL_METADATA", ""))
+    rbd("image-meta", "set", f"{pool}/{name}", "ganeti-info", os.environ.get("VOL_METADATA", ""))
 
 
 def do_snapshot():
     pool, name, _ = target()
     snap = os.environ.get("VOL_SNAPSHOT_NAME") or "ganeti"
     if not NAME_RE.match(snap):
-        fail("invalid snapshot name %r" % snap)
-    rbd("snap", "create", "%s/%s@%s" % (pool, name, snap))
+        fail(f"invalid snapshot name {snap!r}")
+    rbd("snap", "create", f"{pool}/{name}@{snap}")
 
 
 def do_verify():
     env = os.environ
     origin = env.get("EXTP_ORIGIN", "")
     if origin and not ORIGIN_RE.match(origin):
-        fail("invalid origin %r: pool/image@snap expected" % origin)
+        fail(f"invalid origin {origin!r}: pool/image@snap expected")
     if env.get("EXTP_IMAGE") and origin:
         fail("image and origin exclude each other")
     for key in ("EXTP_IMAGE", "EXTP_POOL"):
         if env.get(key) and not NAME_RE.match(env[key]):
-            fail("invalid %s %r" % (key, env[key]))
+            fail(f"invalid {key} {env[key]!r}")
 
 
 ACTIONS = {
@@ -354,5 +353,5 @@ ACTIONS = {
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in ACTIONS:
-        fail("usage: cyclades_rbd.py %s" % "|".join(sorted(ACTIONS)))
+        fail("usage: cyclades_rbd.py {}".format("|".join(sorted(ACTIONS))))
     ACTIONS[sys.argv[1]]()
