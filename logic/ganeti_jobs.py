@@ -71,9 +71,16 @@ def disks_for(flavor: Flavor, image: Image | None = None) -> list[dict[str, Any]
 
 
 def clones_image(flavor: Flavor, image: Image) -> bool:
-    """Whether the server's disk is an RBD clone of the image (ext flavor, image in the rbd store): then the
-    OS definition does not run at create (Ganeti's ``no_install``): the clone already holds the image."""
+    """Whether the server's disk is an RBD clone of the image (ext flavor, image in the rbd store): then our OS
+    definition is told (``img_cloned``) that the disk already holds the image, and nothing is fetched."""
     return volume_rbd.is_rbd(flavor.disk_template) and image.store == "rbd" and image.location.startswith("rbd://")
+
+
+def cloned_osparams(image: Image) -> dict[str, Any] | None:
+    params = public_osparams(image)
+    if image_deploy.uses_fetch(image):
+        params |= {"img_id": str(image.pk), "img_cloned": "1"}
+    return params or None
 
 
 def public_osparams(image: Image) -> dict[str, Any]:
@@ -120,17 +127,19 @@ def create_server(server: Server, *, nics: list[dict], depends: Sequence[int] = 
         raise InvalidInput(f"server {server.id} has no image")
     flavor = server.flavor
     backend = server.backend
-    clone = clones_image(flavor, server.image)
-    if clone:
-        after["no_install"] = True
+    from logic.servers import boot_volume
+
+    boot = boot_volume.of(server)
+    clone = boot is not None or clones_image(flavor, server.image)
+    disks = [volume_rbd.disk_spec(boot.ganeti_name, boot.size)] if boot else disks_for(flavor, server.image)
     with _client(server) as client:
         job_id = client.create_instance(
             server.ganeti_name,
             disk_template=flavor.disk_template,
-            disks=disks_for(flavor, server.image),
+            disks=disks,
             nics=nics,
             os=server.image.ganeti_os,
-            osparams=None if clone else (osparams_for(server.image, server, "create") or None),
+            osparams=cloned_osparams(server.image) if clone else (osparams_for(server.image, server, "create") or None),
             beparams=beparams_for(flavor),
             hypervisor=backend.hypervisor or None,
             tags=ownership_tags(server),

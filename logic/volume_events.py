@@ -125,6 +125,13 @@ def _removed_with_instances(events: list[Any]) -> list[str]:
         .order_by("id")
     )
     for volume in gone:
+        if volume_rbd.is_rbd(volume.volume_type.disk_template) and not volume.delete_on_termination:
+            # Ganeti removed the ext disk; the RBD image Cyclades owns lives on: available again
+            volume.status, volume.attach_status, volume.has_disk = VolumeStatus.AVAILABLE, VolumeAttachStatus.DETACHED, False
+            volume.server, volume.device, volume.attachment_id, volume.attached_at = None, None, None, None
+            volume.save()
+            log.info("volume %s detached by the removal of its server", volume.id)
+            continue
         commission = quotas.charge(
             volume.project_id,
             volume.user_id,

@@ -56,8 +56,10 @@ def _force(value: object) -> bool:
 def create(ctx: AuthContext, body: Mapping, *, request_id: str = "") -> VolumeSnapshot:
     """Snapshot a volume of the caller (RBD snapshot at once), charged to the snapshots quota."""
     volumes.require_write(ctx)
-    if not isinstance(body, Mapping) or not body.get("volume_id"):
-        raise InvalidInput("Invalid input for field/attribute snapshot: 'volume_id' is a required property.")
+    if not isinstance(body, Mapping):
+        raise InvalidInput("Invalid input for field/attribute snapshot: it must be an object.")
+    if not body.get("volume_id"):  # Cinder answers 404 here (the volume None is not found)
+        raise NotFoundError("Volume None could not be found: 'volume_id' is required.")
     name = volumes._text("name", body.get("name", body.get("display_name")))
     description = volumes._text("description", body.get("description", body.get("display_description")))
     metadata = volumes.parse_metadata(body.get("metadata"))
@@ -146,3 +148,37 @@ def count(ctx: AuthContext) -> int:
     if ctx.project is None:
         return 0
     return VolumeSnapshot.objects.filter(project=ctx.project, deleted=False).count()
+
+
+#: The sort keys a snapshot list accepts (Cinder's, of the columns snapshots have).
+SNAPSHOT_SORT = {"created_at", "updated_at", "id", "name", "display_name", "size", "status"}
+
+
+def listing(ctx: AuthContext, params) -> list[VolumeSnapshot]:
+    """Cinder's snapshot list: filters (name, status, volume_id), sort, limit, marker (404 when unknown), offset."""
+    from logic import volume_list
+
+    everyone = ctx.is_admin and volume_list._bool("all_tenants", params.get("all_tenants", "false"))
+    rows = visible(ctx, all_projects=everyone)
+    for key in ("name", "status", "volume_id"):
+        if params.get(key):
+            rows = rows.filter(**{key: params[key]})
+    key = params.get("sort_key") or (params.get("sort") or "").split(",")[0].split(":")[0]
+    if key and key not in SNAPSHOT_SORT:
+        raise InvalidInput(f"Invalid sort key {key!r}: use one of {', '.join(sorted(SNAPSHOT_SORT))}.")
+    column, direction = volume_list._sort(params)
+    limit = volume_list._limit(params)
+    prefix = "-" if direction == "desc" else ""
+    ordered = rows.order_by(f"{prefix}{column}", f"{prefix}id")
+    if (raw := params.get("marker")) is not None:
+        marker_id = parse_uuid(raw)
+        marker = rows.filter(pk=marker_id).first() if marker_id else None
+        if marker is None:
+            raise NotFoundError(f"Marker snapshot {raw} could not be found.")
+        ordered = volume_list._after(ordered, marker, column, direction)
+    offset = params.get("offset")
+    if offset is not None:
+        if not str(offset).isdigit():
+            raise InvalidInput(f"Invalid offset {offset!r}: it must be a non-negative integer.")
+        ordered = ordered[int(offset) :]
+    return list(ordered[:limit])

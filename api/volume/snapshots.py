@@ -9,10 +9,10 @@ from __future__ import annotations
 from rest_framework.response import Response
 
 from api.auth import require_write
-from api.faults import BadRequest
+from api.faults import BadRequest, NotFound
 from api.volume import render
 from api.volume.base import CinderView, body_of
-from logic import volume_list, volume_snapshots
+from logic import volume_snapshots
 
 
 def _request_id(request) -> str:
@@ -21,14 +21,8 @@ def _request_id(request) -> str:
 
 class _SnapshotView(CinderView):
     def _list(self, request, *, detail: bool) -> Response:
-        params = request.query_params
-        everyone = request.auth.is_admin and volume_list._bool("all_tenants", params.get("all_tenants", "false"))
-        rows = volume_snapshots.visible(request.auth, all_projects=everyone).order_by("-created_at", "id")
-        for key in ("name", "status", "volume_id"):
-            if params.get(key):
-                rows = rows.filter(**{key: params[key]})
-        items = [render.snapshot(s, detail=detail) for s in rows]
-        return Response({"snapshots": items})
+        rows = volume_snapshots.listing(request.auth, request.query_params)
+        return Response({"snapshots": [render.snapshot(s, detail=detail) for s in rows]})
 
 
 class SnapshotList(_SnapshotView):
@@ -38,7 +32,7 @@ class SnapshotList(_SnapshotView):
     def post(self, request, project_id=None):
         require_write(request.auth)
         snapshot = volume_snapshots.create(request.auth, body_of(request, "snapshot"), request_id=_request_id(request))
-        return Response({"snapshot": render.snapshot(snapshot)}, status=202)
+        return Response({"snapshot": render.snapshot(snapshot, detail=False)}, status=202)
 
 
 class SnapshotDetailList(_SnapshotView):
@@ -56,7 +50,7 @@ class SnapshotItem(CinderView):
         require_write(request.auth)
         snapshot = volume_snapshots.get(request.auth, snapshot_id)
         updated = volume_snapshots.update(request.auth, snapshot, body_of(request, "snapshot"))
-        return Response({"snapshot": render.snapshot(updated)})
+        return Response({"snapshot": render.snapshot(updated, detail=False)})
 
     def delete(self, request, snapshot_id, project_id=None):
         require_write(request.auth)
@@ -82,3 +76,32 @@ class SnapshotMetadata(CinderView):
             raise BadRequest("Malformed request body: 'metadata' is required.")
         metadata = volume_snapshots.set_metadata(request.auth, snapshot, data["metadata"], replace=replace)
         return Response({"metadata": metadata})
+
+
+class SnapshotMetadataItem(CinderView):
+    """``/snapshots/{id}/metadata/{key}``: show, set, delete one key."""
+
+    def get(self, request, snapshot_id, key, project_id=None):
+        metadata = volume_snapshots.get(request.auth, snapshot_id).metadata
+        if key not in metadata:
+            raise NotFound(f"Snapshot {snapshot_id} has no metadata with key {key}.")
+        return Response({"meta": {key: metadata[key]}})
+
+    def put(self, request, snapshot_id, key, project_id=None):
+        require_write(request.auth)
+        snapshot = volume_snapshots.get(request.auth, snapshot_id)
+        meta = request.data.get("meta") if isinstance(request.data, dict) else None
+        if not isinstance(meta, dict) or list(meta) != [key]:
+            raise BadRequest("Request body and URI mismatch: 'meta' must hold exactly the key of the URL.")
+        volume_snapshots.set_metadata(request.auth, snapshot, meta, replace=False)
+        return Response({"meta": meta})
+
+    def delete(self, request, snapshot_id, key, project_id=None):
+        require_write(request.auth)
+        snapshot = volume_snapshots.get(request.auth, snapshot_id)
+        if key not in snapshot.metadata:
+            raise NotFound(f"Snapshot {snapshot_id} has no metadata with key {key}.")
+        volume_snapshots.set_metadata(
+            request.auth, snapshot, {k: v for k, v in snapshot.metadata.items() if k != key}, replace=True
+        )
+        return Response(status=200)

@@ -18,6 +18,7 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 
+from logic import volume_rbd
 from logic.enums import OperState, VolumeAttachStatus, VolumeStatus, VolumeTask
 from logic.errors import ConflictError
 from logic.models import Server, Volume
@@ -36,7 +37,8 @@ def prepare_delete(server: Server) -> list[Volume]:
     )
     if any(v.task for v in attached):
         raise ConflictError(f"Cannot delete instance {server.pk} while one of its volumes is attaching or detaching.")
-    keep = [v for v in attached if not v.delete_on_termination]
+    # an RBD volume outlives the instance anyway (the provider never deletes an image Cyclades owns)
+    keep = [v for v in attached if not v.delete_on_termination and not volume_rbd.is_rbd(v.volume_type.disk_template)]
     for volume in keep:
         volume.status, volume.attach_status = VolumeStatus.DETACHING, VolumeAttachStatus.DETACHING
         volume.task, volume.task_job_id = VolumeTask.DETACH, None
