@@ -67,20 +67,20 @@ def disks_for(flavor: Flavor, image: Image | None = None) -> list[dict[str, Any]
         if image is not None and clones_image(flavor, image):
             pool, name, snap = parse_location(image.location)
             disk["origin"] = f"{pool}/{name}@{snap}"
+            disk["name"] = CLONE_DISK_NAME  # our OS definition writes nothing onto a disk of this name
     return [disk]
 
 
+#: The name of a server's disk that is an RBD clone of its image. Our OS definition (conf/ganeti-os) writes
+#: nothing onto a disk 0 of this name, nor onto one named after a volume (boot from volume): it holds the
+#: image already. The fetch grant is passed all the same (it expires unused), so an older OS definition
+#: still deploys correctly, by writing the bytes.
+CLONE_DISK_NAME = "cyclades-image-clone"
+
+
 def clones_image(flavor: Flavor, image: Image) -> bool:
-    """Whether the server's disk is an RBD clone of the image (ext flavor, image in the rbd store): then our OS
-    definition is told (``img_cloned``) that the disk already holds the image, and nothing is fetched."""
+    """Whether the server's disk is an RBD clone of the image (ext flavor, image in the rbd store)."""
     return volume_rbd.is_rbd(flavor.disk_template) and image.store == "rbd" and image.location.startswith("rbd://")
-
-
-def cloned_osparams(image: Image) -> dict[str, Any] | None:
-    params = public_osparams(image)
-    if image_deploy.uses_fetch(image):
-        params |= {"img_id": str(image.pk), "img_cloned": "1"}
-    return params or None
 
 
 def public_osparams(image: Image) -> dict[str, Any]:
@@ -130,7 +130,6 @@ def create_server(server: Server, *, nics: list[dict], depends: Sequence[int] = 
     from logic.servers import boot_volume
 
     boot = boot_volume.of(server)
-    clone = boot is not None or clones_image(flavor, server.image)
     disks = [volume_rbd.disk_spec(boot.ganeti_name, boot.size)] if boot else disks_for(flavor, server.image)
     with _client(server) as client:
         job_id = client.create_instance(
@@ -139,7 +138,7 @@ def create_server(server: Server, *, nics: list[dict], depends: Sequence[int] = 
             disks=disks,
             nics=nics,
             os=server.image.ganeti_os,
-            osparams=cloned_osparams(server.image) if clone else (osparams_for(server.image, server, "create") or None),
+            osparams=osparams_for(server.image, server, "create") or None,
             beparams=beparams_for(flavor),
             hypervisor=backend.hypervisor or None,
             tags=ownership_tags(server),

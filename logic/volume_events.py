@@ -116,6 +116,17 @@ def _removed_with_instances(events: list[Any]) -> list[str]:
         for e in events
         if e.operation == OpCode.INSTANCE_REMOVE and e.status == JobStatus.SUCCESS and (sid := server_id_for(e.instance))
     }
+    # a failed remove of an instance that never came to be (its create failed) still ends the server
+    failed = {
+        sid
+        for e in events
+        if e.operation == OpCode.INSTANCE_REMOVE and e.job_finished and e.status != JobStatus.SUCCESS
+        and (sid := server_id_for(e.instance))
+    }  # fmt: skip
+    if failed:
+        from logic.models import Server
+
+        removed |= set(Server.objects.filter(pk__in=failed, deleted=True).values_list("pk", flat=True))
     if not removed:
         return []
     gone = list(
