@@ -132,10 +132,24 @@ def _pid(directory):
         return None
 
 
-def _loop_of(export):
-    result = subprocess.run(["losetup", "-j", export, "-O", "NAME", "-n"], stdout=subprocess.PIPE, text=True)
-    devices = [line.strip() for line in result.stdout.splitlines() if line.strip()]
-    return devices[0] if devices else None
+def _backing(device):
+    """The ``major:minor`` of the file system behind a loop device (empty when it is not bound)."""
+    result = subprocess.run(["losetup", "-n", "-O", "BACK-MAJ:MIN", device], capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def _loop_of(directory):
+    """The loop device serving the image, as recorded at attach: still bound to the same FUSE export.
+
+    Recorded rather than looked up by path: the FUSE mount exists only in the mount namespace of the
+    process that attached (noded's); a later call from another namespace sees the plain file there.
+    """
+    try:
+        with open(os.path.join(directory, "loop")) as f:
+            device, backing = f.read().split()
+    except (OSError, ValueError):
+        return None
+    return device if backing and _backing(device) == backing else None
 
 
 def _qmp(directory, *commands):
@@ -164,10 +178,9 @@ def _qmp(directory, *commands):
 
 def attached(pool, name):
     directory = state_dir(pool, name)
-    export = os.path.join(directory, "export")
     if _pid(directory) is None:
         return None
-    return _loop_of(export)
+    return _loop_of(directory)
 
 
 def do_attach():
@@ -220,19 +233,19 @@ def _start(pool, name):
     if loop.returncode != 0:
         _stop(pool, name)
         fail(f"losetup on {export} failed: {loop.stderr.strip()}")
-    return loop.stdout.strip()
+    device = loop.stdout.strip()
+    with open(os.path.join(directory, "loop"), "w") as f:
+        f.write(f"{device} {_backing(device)}\n")
+    return device
 
 
 def _stop(pool, name):
     directory = state_dir(pool, name)
-    export = os.path.join(directory, "export")
-    if os.path.exists(export):
-        device = _loop_of(export)
-        while device:
-            subprocess.run(["losetup", "-d", device], check=False)
-            previous, device = device, _loop_of(export)
-            if device == previous:
-                fail(f"{device} is busy: cannot detach {pool}/{name}")
+    device = _loop_of(directory)
+    if device:
+        subprocess.run(["losetup", "-d", device], check=False)
+        if _loop_of(directory):
+            fail(f"{device} is busy: cannot detach {pool}/{name}")
     pid = _pid(directory)
     if pid is not None:
         try:
