@@ -415,6 +415,10 @@ SETTINGS: list[Setting] = [
         "Name of the volume type a volume gets when the request names none (Cinder's default_volume_type).",
     ),
     Setting("VOLUME_MAX_SIZE", "int", 1024, "Largest volume a request may ask for, in GiB."),
+    Setting("VOLUME_RBD_POOL", "str", "rbd", "Ceph pool of volumes of the ext template (cyclades-rbd provider)."),
+    Setting("VOLUME_RBD_CONF", "str", "/etc/ceph/ceph.conf", "ceph.conf of the volumes' Ceph cluster (always given)."),
+    Setting("VOLUME_RBD_USER", "str", "admin", "Ceph client id for volumes (client.<id>; its keyring via ceph.conf)."),
+    Setting("VOLUME_EXT_PROVIDER", "str", "cyclades-rbd", "Ganeti ExtStorage provider of the ext template's disks."),
     Setting("QUOTA_IMAGES", "int", 20, "Default limit of images per project (-1 = unlimited).", validate=_quota_limit),
     Setting(
         "QUOTA_KEY_PAIRS", "int", 100, "Limit of keypairs per user (-1 = unlimited); shown by /limits.", validate=_quota_limit

@@ -24,10 +24,11 @@ from typing import Any
 from django.conf import settings
 
 from cyclades.logs import request_id_var
-from logic import image_deploy, rapi
+from logic import image_deploy, rapi, volume_rbd
 from logic.backends import client_for
 from logic.enums import OperState
 from logic.errors import InvalidInput
+from logic.image_stores.rbd import parse_location
 from logic.models import Flavor, Image, Server
 from logic.rapi import RapiClient, RapiError, RapiNotFound, RapiUnavailable
 
@@ -51,11 +52,35 @@ def beparams_for(flavor: Flavor) -> dict[str, int]:
     return {"vcpus": flavor.vcpus, "maxmem": flavor.ram, "minmem": flavor.ram}
 
 
-def disks_for(flavor: Flavor) -> list[dict[str, Any]]:
-    """The instance's disks: none for ``diskless``, else one disk of the flavor's size (MiB)."""
+def disks_for(flavor: Flavor, image: Image | None = None) -> list[dict[str, Any]]:
+    """The instance's disks: none for ``diskless``, else one disk of the flavor's size (MiB).
+
+    On the ``ext`` template the disk is an RBD image of our ``cyclades-rbd`` provider; from an
+    image in the rbd store it is a copy-on-write clone of the image's protected snapshot
+    (``origin``), so no byte is copied (see :func:`clones_image`).
+    """
     if not flavor.has_disk:
         return []
-    return [{"size": flavor.disk * 1024}]
+    disk: dict[str, Any] = {"size": flavor.disk * 1024}
+    if volume_rbd.is_rbd(flavor.disk_template):
+        disk["provider"] = volume_rbd.provider()
+        if image is not None and clones_image(flavor, image):
+            pool, name, snap = parse_location(image.location)
+            disk["origin"] = f"{pool}/{name}@{snap}"
+            disk["name"] = CLONE_DISK_NAME  # our OS definition writes nothing onto a disk of this name
+    return [disk]
+
+
+#: The name of a server's disk that is an RBD clone of its image. Our OS definition (conf/ganeti-os) writes
+#: nothing onto a disk 0 of this name, nor onto one named after a volume (boot from volume): it holds the
+#: image already. The fetch grant is passed all the same (it expires unused), so an older OS definition
+#: still deploys correctly, by writing the bytes.
+CLONE_DISK_NAME = "cyclades-image-clone"
+
+
+def clones_image(flavor: Flavor, image: Image) -> bool:
+    """Whether the server's disk is an RBD clone of the image (ext flavor, image in the rbd store)."""
+    return volume_rbd.is_rbd(flavor.disk_template) and image.store == "rbd" and image.location.startswith("rbd://")
 
 
 def public_osparams(image: Image) -> dict[str, Any]:
@@ -102,11 +127,15 @@ def create_server(server: Server, *, nics: list[dict], depends: Sequence[int] = 
         raise InvalidInput(f"server {server.id} has no image")
     flavor = server.flavor
     backend = server.backend
+    from logic.servers import boot_volume
+
+    boot = boot_volume.of(server)
+    disks = [volume_rbd.disk_spec(boot.ganeti_name, boot.size)] if boot else disks_for(flavor, server.image)
     with _client(server) as client:
         job_id = client.create_instance(
             server.ganeti_name,
             disk_template=flavor.disk_template,
-            disks=disks_for(flavor),
+            disks=disks,
             nics=nics,
             os=server.image.ganeti_os,
             osparams=osparams_for(server.image, server, "create") or None,

@@ -27,7 +27,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from logic import quotas
+from logic import quotas, volume_rbd
 from logic.enums import JobStatus, OpCode, QuotaResource, VolumeAttachStatus, VolumeStatus, VolumeTask
 from logic.models import Volume
 
@@ -61,7 +61,7 @@ def apply(events: Iterable[Any]) -> list[str]:
     match = Q(task_job_id__in=job_ids) | Q(task_job_id__isnull=True, task_request_id__in=request_ids)
     waiting = list(
         Volume.objects.select_for_update(of=("self",))
-        .select_related("backend", "task_commission")
+        .select_related("backend", "task_commission", "volume_type")
         .filter(match, task__isnull=False, deleted=False)
         .order_by("id")
     )
@@ -85,6 +85,8 @@ def _end_task(volume: Volume, event: Any) -> None:
         volume.attached_at, volume.attachment_id, volume.last_server_id = event.event_time, uuid.uuid4(), volume.server_id
     elif ok and task == VolumeTask.DETACH:
         volume.status, volume.attach_status = VolumeStatus.AVAILABLE, VolumeAttachStatus.DETACHED
+        if volume_rbd.is_rbd(volume.volume_type.disk_template):
+            volume.has_disk = False  # Ganeti removed its ext disk; the RBD image lives on outside Ganeti
         volume.server, volume.device, volume.attachment_id, volume.attached_at = None, None, None, None
     elif ok and task == VolumeTask.DELETE:
         quotas.accept(volume.task_commission)
@@ -114,14 +116,33 @@ def _removed_with_instances(events: list[Any]) -> list[str]:
         for e in events
         if e.operation == OpCode.INSTANCE_REMOVE and e.status == JobStatus.SUCCESS and (sid := server_id_for(e.instance))
     }
+    # a failed remove of an instance that never came to be (its create failed) still ends the server
+    failed = {
+        sid
+        for e in events
+        if e.operation == OpCode.INSTANCE_REMOVE and e.job_finished and e.status != JobStatus.SUCCESS
+        and (sid := server_id_for(e.instance))
+    }  # fmt: skip
+    if failed:
+        from logic.models import Server
+
+        removed |= set(Server.objects.filter(pk__in=failed, deleted=True).values_list("pk", flat=True))
     if not removed:
         return []
     gone = list(
-        Volume.objects.select_for_update()
+        Volume.objects.select_for_update(of=("self",))
+        .select_related("volume_type")
         .filter(server_id__in=removed, deleted=False, task__isnull=True, attach_status=VolumeAttachStatus.ATTACHED)
         .order_by("id")
     )
     for volume in gone:
+        if volume_rbd.is_rbd(volume.volume_type.disk_template) and not volume.delete_on_termination:
+            # Ganeti removed the ext disk; the RBD image Cyclades owns lives on: available again
+            volume.status, volume.attach_status, volume.has_disk = VolumeStatus.AVAILABLE, VolumeAttachStatus.DETACHED, False
+            volume.server, volume.device, volume.attachment_id, volume.attached_at = None, None, None, None
+            volume.save()
+            log.info("volume %s detached by the removal of its server", volume.id)
+            continue
         commission = quotas.charge(
             volume.project_id,
             volume.user_id,
@@ -134,6 +155,8 @@ def _removed_with_instances(events: list[Any]) -> list[str]:
         volume.deleted, volume.deleted_at, volume.has_disk = True, timezone.now(), False
         volume.status, volume.attach_status = VolumeStatus.DELETING, VolumeAttachStatus.DETACHED
         volume.save()
+        if volume_rbd.is_rbd(volume.volume_type.disk_template):
+            _remove_image(volume)
         log.info("volume %s removed with its server %s (delete_on_termination)", volume.id, volume.server_id)
     return [str(v.id) for v in gone]
 
@@ -169,3 +192,14 @@ def observe(volume_id, server_id: int | None, *, reason: str) -> bool:
     volume.save()
     log.warning("volume %s repaired: %s", volume.id, reason)
     return True
+
+
+def _remove_image(volume: Volume) -> None:
+    """The RBD image of a volume removed with its server (Ganeti's ext disk went, the image Cyclades owns stays)."""
+    try:
+        volume_rbd.remove(volume.ganeti_name)
+    except volume_rbd.StoreError as exc:  # Ceph down: the event is still applied; the leftover image is reported
+        Volume.objects.filter(pk=volume.pk).update(
+            fault={"message": f"RBD image {volume.ganeti_name} not removed: {exc}"[:1000], "created": timezone.now().isoformat()}
+        )
+        log.error("volume %s: RBD image %s not removed: %s", volume.id, volume.ganeti_name, exc)

@@ -7,6 +7,8 @@ hypervisor refuses it, and on KVM a disk change then applies at the next start.
 * attach, first time: ``disks=[["add", -1, {"size": MiB, "name": ..., "dev_type": template}]]``;
 * attach, a detached disk: ``[["attach", -1, {"name": ...}]]`` (Ganeti 3 keeps detached disks);
 * detach: ``[["detach", name, {}]]``;
+* an RBD volume (``ext``): attach adds an ext disk adopting its image (``provider``, ``image``),
+  detach removes that disk (the provider keeps the image);
 * remove a detached disk: attach it to its last server, then remove it (Ganeti has no
   opcode that removes a detached disk), as two jobs, the second depending on the first.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from logic import rapi
+from logic import rapi, volume_rbd
 from logic.backends import client_for
 from logic.errors import InvalidInput
 from logic.models import Server, Volume
@@ -29,9 +31,19 @@ def _client(server: Server):
     return client_for(server.backend)
 
 
+def detach_change(volume: Volume) -> list:
+    """The disk modification that takes the volume off its instance: Ganeti 3's detach (the disk lives on in
+    Ganeti), or for an RBD volume a remove (the provider keeps the image Cyclades owns)."""
+    if volume_rbd.is_rbd(volume.volume_type.disk_template):
+        return ["remove", volume.ganeti_name, {}]
+    return ["detach", volume.ganeti_name, {}]
+
+
 def attach(volume: Volume, server: Server) -> int:
     """Give ``server`` the volume's disk: create it (first attach) or attach the detached one."""
-    if volume.has_disk:
+    if volume_rbd.is_rbd(volume.volume_type.disk_template):
+        change = ["add", -1, volume_rbd.disk_spec(volume.ganeti_name, volume.size)]
+    elif volume.has_disk:
         change = ["attach", -1, {"name": volume.ganeti_name}]
     else:
         spec = {"size": volume.size * 1024, "name": volume.ganeti_name, "dev_type": volume.volume_type.disk_template}
@@ -46,7 +58,7 @@ def attach(volume: Volume, server: Server) -> int:
 def detach(volume: Volume, server: Server) -> int:
     """Take the volume's disk off ``server``; Ganeti keeps it as a detached disk."""
     with _client(server) as client:
-        job_id = client.modify_instance(server.ganeti_name, disks=[["detach", volume.ganeti_name, {}]], hotplug=False)
+        job_id = client.modify_instance(server.ganeti_name, disks=[detach_change(volume)], hotplug=False)
     log.info("detach of %s from %s submitted as job %s", volume.ganeti_name, server.ganeti_name, job_id,
              extra={"volume": str(volume.id), "server_id": server.id, "job_id": job_id})  # fmt: skip
     return job_id

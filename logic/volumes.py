@@ -20,12 +20,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from logic import quotas, volume_types
+from logic import quotas, volume_rbd, volume_sources, volume_types
 from logic.enums import QuotaResource, VolumeAttachStatus, VolumeStatus
 from logic.errors import ConflictError, InvalidInput, NotFoundError, PolicyError
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
-from logic.models import Volume
+from logic.models import Volume, VolumeSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -102,23 +102,15 @@ def parse_metadata(value: object) -> dict[str, str]:
     return out
 
 
-def _refuse_unsupported(ctx: AuthContext, body: Mapping) -> None:
-    """Sources and features a volume cannot have yet: a clear 400 instead of silently ignoring them
-    (404 first for a source that does not exist, as Cinder answers)."""
-    if snapshot := body.get("snapshot_id"):
-        raise NotFoundError(f"Snapshot {snapshot} could not be found.")  # no template offered here has snapshots
-    if source := body.get("source_volid"):
-        get(ctx, source)
+def _refuse_unsupported(body: Mapping) -> None:
+    """Features a volume cannot have: a clear 400 instead of silently ignoring them."""
     for key, what in (
-        ("snapshot_id", "from a snapshot"),
-        ("source_volid", "from another volume"),
-        ("imageRef", "from an image"),
         ("backup_id", "from a backup"),
         ("consistencygroup_id", "in a consistency group"),
         ("group_id", "in a group"),
     ):
         if body.get(key):
-            raise InvalidInput(f"Creating a volume {what} ({key}) is not supported by this cloud yet.")
+            raise InvalidInput(f"Creating a volume {what} ({key}) is not supported by this cloud.")
     if body.get("multiattach") not in (None, False, "false", "False"):
         raise InvalidInput("Multiattach volumes are not supported.")
 
@@ -144,8 +136,9 @@ def create(ctx: AuthContext, body: Mapping, *, request_id: str = "") -> Volume:
     require_write(ctx)
     if ctx.project is None:
         raise InvalidInput("A project-scoped token is needed to create a volume.")
-    _refuse_unsupported(ctx, body)
-    size = parse_size(body.get("size"))
+    _refuse_unsupported(body)
+    source = volume_sources.parse(ctx, body)
+    size = parse_size(body.get("size") if body.get("size") is not None or source is None else source.size)
     name = _text("name", body.get("name", body.get("display_name")))
     description = _text("description", body.get("description", body.get("display_description")))
     metadata = parse_metadata(body.get("metadata"))
@@ -153,7 +146,13 @@ def create(ctx: AuthContext, body: Mapping, *, request_id: str = "") -> Volume:
     if zone != "nova":
         raise InvalidInput(f"Invalid input received: Availability zone '{zone}' is invalid.")
     type_ref = body.get("volume_type")
-    vtype = volume_types.get(ctx, str(type_ref)) if type_ref else volume_types.default()
+    vtype = (
+        volume_types.get(ctx, str(type_ref))
+        if type_ref
+        else (source.vtype if source and source.vtype else volume_types.default())
+    )
+    if source is not None:
+        source.check(vtype, size)
     with transaction.atomic():
         volume = Volume.objects.create(
             project=ctx.project,
@@ -165,6 +164,7 @@ def create(ctx: AuthContext, body: Mapping, *, request_id: str = "") -> Volume:
             metadata=metadata,
             availability_zone=zone,
             status=VolumeStatus.AVAILABLE,
+            **(source.fields() if source else {}),
         )
         _settle_now(
             volume,
@@ -172,6 +172,8 @@ def create(ctx: AuthContext, body: Mapping, *, request_id: str = "") -> Volume:
             f"create volume {volume.id}",
             request_id=request_id,
         )
+        if volume_rbd.is_rbd(vtype.disk_template):
+            volume_sources.make_image(volume, source)  # the RBD image; a Ceph failure rolls the volume back
     log.info("volume created", extra={"volume": str(volume.id), "size": size, "type": vtype.name})
     return volume
 
@@ -240,6 +242,8 @@ def extend(ctx: AuthContext, volume: Volume, new_size: object, *, request_id: st
         if row.has_disk:
             raise ConflictError("Extending a volume whose Ganeti disk is detached is not supported yet.")
         _settle_now(row, {QuotaResource.VOLUME_GB: size - row.size}, f"extend volume {row.id}", request_id=request_id)
+        if volume_rbd.is_rbd(row.volume_type.disk_template):
+            volume_rbd.resize(row.ganeti_name, size)
         row.size = size
         row.save(update_fields=["size", "updated_at"])
     return row
@@ -265,6 +269,9 @@ def delete(ctx: AuthContext, volume: Volume, *, request_id: str = "") -> None:
         row = _locked(volume)
         check_deletable(row)
         if not row.has_disk:
+            rbd = volume_rbd.is_rbd(row.volume_type.disk_template)
+            if rbd and (n := row.snapshots.filter(deleted=False).count()):
+                raise InvalidInput(f"Invalid volume: Volume {row.id} still has {n} dependent snapshots.")
             _settle_now(
                 row,
                 {QuotaResource.VOLUMES: -1, QuotaResource.VOLUME_GB: -row.size},
@@ -273,6 +280,8 @@ def delete(ctx: AuthContext, volume: Volume, *, request_id: str = "") -> None:
             )
             row.status, row.deleted, row.deleted_at = VolumeStatus.DELETING, True, timezone.now()
             row.save(update_fields=["status", "deleted", "deleted_at", "updated_at"])
+            if rbd:
+                volume_rbd.remove(row.ganeti_name)  # a Ceph failure rolls the deletion back
             log.info("volume deleted", extra={"volume": str(row.id)})
             return
     from logic import volume_attach
@@ -333,4 +342,5 @@ def usage(ctx: AuthContext) -> dict[str, int]:
             "snapshots": counters[QuotaResource.VOLUME_SNAPSHOTS].in_use,
         }
     live = Volume.objects.filter(project=ctx.project, deleted=False)
-    return {"volumes": live.count(), "gigabytes": sum(live.values_list("size", flat=True)), "snapshots": 0}
+    snaps = VolumeSnapshot.objects.filter(project=ctx.project, deleted=False).count()
+    return {"volumes": live.count(), "gigabytes": sum(live.values_list("size", flat=True)), "snapshots": snaps}

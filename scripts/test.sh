@@ -51,6 +51,11 @@ $SUDO bash conf/libvirt-host/setup.sh | tail -n 1
 scripts/venv.sh test
 # Debian's python3-rados/python3-rbd (not on PyPI) linked into the venv; idempotent
 bash conf/ceph-sandbox/venv-add-ceph-bindings.sh "$ROOT/.venv" >/dev/null
+# volumes and server disks on RBD: Ganeti's ext template with our librbd ExtStorage provider
+$SUDO bash conf/ganeti-sandbox/enable-rbd.sh | tail -n 1
+$SUDO env CYCLADES_SECRET_KEY="${CYCLADES_SECRET_KEY:-test.sh-provider-install-only-not-a-secret}" \
+  .venv/bin/cyclades-manage ganeti-extstorage-install --netns cyclades-host \
+  --ceph-conf /var/lib/ceph-sandbox/ceph.conf --ceph-user sandbox
 scripts/novnc.sh
 scripts/kamaki.sh
 

@@ -13,7 +13,8 @@ from rest_framework.views import APIView
 
 from api.auth import ProjectReader, TokenAuthentication
 from api.compute.base import Microversion
-from api.faults import BadRequest, NotAcceptable, OverLimit
+from api.faults import BadRequest, NotAcceptable, OverLimit, ServiceUnavailable
+from logic.image_stores.base import StoreError
 from logic.quotas import QuotaExceeded
 
 MIN_VERSION = Microversion(3, 0)
@@ -59,6 +60,8 @@ class CinderView(APIView):
     def handle_exception(self, exc):
         if isinstance(exc, QuotaExceeded):
             exc = OverLimit(quota_message(exc))
+        elif isinstance(exc, StoreError):  # Ceph (RBD volumes) failed: nothing was changed
+            exc = ServiceUnavailable(f"The volume backend failed: {exc}")
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):

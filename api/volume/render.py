@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from logic import volume_types
 from logic.identity import AuthContext
-from logic.models import Volume, VolumeType
+from logic.models import Volume, VolumeSnapshot, VolumeType
 
 
 def utc(value) -> str | None:
@@ -48,8 +48,8 @@ def volume_detail(volume: Volume, links: list[dict], ctx: AuthContext, *, extend
         "updated_at": utc(volume.updated_at),
         "attachments": attachments(volume),
         "volume_type": volume.volume_type.name,
-        "snapshot_id": None,
-        "source_volid": None,
+        "snapshot_id": str(volume.snapshot_id) if volume.snapshot_id else None,
+        "source_volid": str(volume.source_volid) if volume.source_volid else None,
         "metadata": volume.metadata,
         "links": links,
         "user_id": volume.user_id,
@@ -82,3 +82,22 @@ def volume_type(vtype: VolumeType) -> dict:
         "extra_specs": volume_types.specs(vtype),
         "qos_specs_id": None,
     }
+
+
+def snapshot(row: VolumeSnapshot, *, detail: bool = True) -> dict:
+    """A snapshot (Cinder 3.0): the summary and detail bodies are the same but for the project attribute."""
+    body = {
+        "id": str(row.id),
+        "name": row.name,
+        "description": row.description,
+        "status": row.status,
+        "size": row.size,
+        "volume_id": str(row.volume_id),
+        "metadata": row.metadata,
+        "created_at": utc(row.created_at),
+        "updated_at": utc(row.updated_at),
+    }
+    if detail:
+        body["os-extended-snapshot-attributes:project_id"] = row.project_id
+        body["os-extended-snapshot-attributes:progress"] = "100%"
+    return body

@@ -25,6 +25,8 @@ urlpatterns = [
     re_path(P + r"snapshots/?$", snapshots.SnapshotList.as_view()),
     re_path(P + r"snapshots/detail/?$", snapshots.SnapshotDetailList.as_view()),
     re_path(P + r"snapshots/(?P<snapshot_id>[^/]+)/?$", snapshots.SnapshotItem.as_view()),
+    re_path(P + r"snapshots/(?P<snapshot_id>[^/]+)/metadata/?$", snapshots.SnapshotMetadata.as_view()),
+    re_path(P + r"snapshots/(?P<snapshot_id>[^/]+)/metadata/(?P<key>[^/]+)/?$", snapshots.SnapshotMetadataItem.as_view()),
     re_path(P + r"types/?$", types.TypeList.as_view()),
     re_path(P + r"types/default/?$", types.TypeDefault.as_view()),
     re_path(P + rf"types/{TYPE}/?$", types.TypeItem.as_view()),

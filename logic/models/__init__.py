@@ -10,7 +10,7 @@ from logic.models.neutron import BackendNetwork, FloatingIP, IPAllocation, Port,
 from logic.models.operators import NodeTag, ServerStateRecord, ServerSuspension
 from logic.models.quotas import Commission, QuotaHolding
 from logic.models.servers import Flavor, Keypair, Server, ServerAction, ServerMetadata, ServerNIC, ServerTag
-from logic.models.volumes import Volume, VolumeType
+from logic.models.volumes import Volume, VolumeSnapshot, VolumeType
 
 __all__ = [
     "Aggregate",
@@ -49,5 +49,6 @@ __all__ = [
     "Token",
     "User",
     "Volume",
+    "VolumeSnapshot",
     "VolumeType",
 ]

@@ -71,6 +71,11 @@ class Volume(models.Model):
         help_text="The server it was last attached to (a detached disk is removed through it).",
     )
     delete_on_termination = models.BooleanField(default=False)
+    snapshot = models.ForeignKey(
+        "logic.VolumeSnapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="Cloned from."
+    )
+    source_volid = models.UUIDField(null=True, blank=True, help_text="Copied from this volume.")
+    image_ref = models.CharField(max_length=64, blank=True, default="", help_text="Created from this image.")
     server = models.ForeignKey(
         "logic.Server",
         null=True,
@@ -119,3 +124,31 @@ class Volume(models.Model):
     def ganeti_name(self) -> str:
         """The Ganeti disk name (``<prefix>-vol-<id>``)."""
         return f"{settings.CYCLADES['GANETI_PREFIX']}-vol-{self.id}"
+
+
+class VolumeSnapshot(models.Model):
+    """A Cinder snapshot of a volume: on the ``ext`` template a protected RBD snapshot ``snap-<id>`` of its image.
+
+    Templates without snapshots never get a row (the API answers 400). Counted by the
+    ``snapshots`` quota; a volume with snapshots cannot be deleted.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    volume = models.ForeignKey(Volume, on_delete=models.PROTECT, related_name="snapshots")
+    project = models.ForeignKey("logic.Project", on_delete=models.PROTECT, related_name="volume_snapshots")
+    user = models.ForeignKey("logic.User", on_delete=models.PROTECT, related_name="volume_snapshots")
+    name = models.CharField(max_length=255, null=True, blank=True)
+    description = models.CharField(max_length=255, null=True, blank=True)
+    size = models.PositiveIntegerField(help_text="GiB: the volume's size when taken")
+    status = models.CharField(max_length=16, default="available")
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "deleted", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name or ''} ({self.id})"

@@ -230,6 +230,12 @@ def rebuild(ctx: AuthContext, raw_id: str, spec: object, *, request_id: str) -> 
             raise Conflict(
                 f"Cannot 'rebuild' instance {server.pk}: its flavor {server.flavor.name} is diskless, so there is no disk to reinstall."
             )
+        if server.flavor.disk_template == "ext":
+            # its disk is an RBD clone of the image or a boot volume, which the OS definition leaves as it is
+            raise Conflict(
+                f"Cannot 'rebuild' instance {server.pk}: its disk is on RBD (flavor {server.flavor.name}, a clone of its "
+                "image or a boot volume), and rebuilding one is not supported."
+            )
         if image.min_ram and server.flavor.ram < image.min_ram:
             raise Invalid("Flavor's memory is too small for the requested image.")
         changes: dict = {"image_id": image.pk, **extras}

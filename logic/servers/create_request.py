@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from logic import networks as network_rules
 from logic.errors import NotFoundError
@@ -11,6 +12,9 @@ from logic.ids import parse_uuid
 from logic.models import Flavor, Image, Keypair, ServerGroup
 from logic.servers import counts, rebuild_options
 from logic.servers.errors import Invalid
+
+if TYPE_CHECKING:
+    from logic.servers.boot_volume import BootVolume
 from logic.servers.validation import (
     canonical_ip,
     generate_password,
@@ -92,19 +96,35 @@ def security_group_names(ctx: AuthContext, groups: object) -> list[str] | None:
 
 
 def _image_from_bdm(bdm: object) -> str | None:
-    """The image a ``block_device_mapping_v2`` boots from (image source, boot index 0), if any."""
+    """The image a ``block_device_mapping_v2`` boots from (image source, boot index 0, local), if any."""
     if bdm is None:
         return None
     if not isinstance(bdm, list) or not all(isinstance(d, dict) for d in bdm):
         raise Invalid("Invalid input for field/attribute block_device_mapping_v2: expected a list of objects.")
     for device in bdm:
         source = device.get("source_type")
+        if device.get("destination_type") == "volume":
+            if str(device.get("boot_index")) != "0":
+                raise Invalid("Only the boot device (boot_index 0) may be a volume; attach other volumes afterwards.")
+            continue
         if source not in (None, "image", "blank"):
-            raise Invalid(f"Block device source_type {source!r} is not supported: volumes are not available.")
+            raise Invalid(f"Block device source_type {source!r} needs destination_type volume.")
         if device.get("destination_type") not in (None, "local"):
-            raise Invalid("Block devices with destination_type 'volume' are not supported.")
+            raise Invalid(f"Block device destination_type {device.get('destination_type')!r} is not supported.")
         if source == "image" and str(device.get("boot_index", 0)) == "0":
             return device.get("uuid")
+    return None
+
+
+def _boot_volume(ctx: AuthContext, bdm: object, flavor: Flavor):
+    """The boot volume (boot index 0, destination volume) of a ``block_device_mapping_v2``, if any."""
+    if not isinstance(bdm, list):
+        return None
+    for device in bdm:
+        if isinstance(device, dict) and device.get("destination_type") == "volume" and str(device.get("boot_index")) == "0":
+            from logic.servers import boot_volume
+
+            return boot_volume.parse(ctx, device, flavor)
     return None
 
 
@@ -128,6 +148,7 @@ class CreateRequest:
     tags: list[str] = field(default_factory=list)  # from microversion 2.52
     security_groups: list[str] | None = None  # group ids for the new ports (None: the project's default)
     group: ServerGroup | None = None  # the server group of the ``group`` scheduler hint
+    boot: BootVolume | None = None  # the boot disk is this RBD volume (boot from volume)
 
 
 def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
@@ -144,8 +165,15 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
     image_ref = spec.get("imageRef") or _image_from_bdm(spec.get("block_device_mapping_v2"))
     if spec.get("imageRef"):
         _image_from_bdm(spec.get("block_device_mapping_v2"))  # still validated
+    boot = _boot_volume(ctx, spec.get("block_device_mapping_v2"), flavor)
+    if boot is not None and not image_ref:
+        image_ref = str(boot.image.pk) if boot.image else (boot.volume.image_ref or None)
+        if not image_ref:
+            raise Invalid(
+                f"Volume {boot.volume.id} was not made from an image: Ganeti needs the image's OS definition to boot it."
+            )
     if not image_ref:
-        raise Invalid("An imageRef (or an image block device) is required: booting from volume is not supported.")
+        raise Invalid("An imageRef, an image block device or a boot volume (destination_type volume) is required.")
     image = resolve_image(ctx, image_ref)
     if image.min_ram and flavor.ram < image.min_ram:
         raise Invalid(f"Flavor's memory is too small for the requested image (needs {image.min_ram} MiB).")
@@ -168,6 +196,8 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
 
     hints = body.get("os:scheduler_hints", body.get("OS-SCH-HNT:scheduler_hints"))
     group = server_groups.hinted_group(ctx, hints)
+    if boot is not None and boot.source == "volume" and count > 1:
+        raise Invalid("Several servers cannot boot from the same volume.")
     return CreateRequest(
         name=name,
         flavor=flavor,
@@ -185,6 +215,7 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
         return_reservation_id=counts.return_reservation_id(spec),
         tags=_tags(spec),
         group=group,
+        boot=boot,
     )
 
 

@@ -9,7 +9,7 @@ from logic.enums import OperState, ServerTask
 from logic.identity import AuthContext
 from logic.models import Server, ServerMetadata, ServerTag
 from logic.neutron import server_ports
-from logic.servers import nics
+from logic.servers import boot_volume, nics
 from logic.servers import volumes as server_volumes
 from logic.servers.create_request import CreateRequest
 from logic.servers.errors import Invalid
@@ -65,6 +65,8 @@ def create(ctx: AuthContext, req: CreateRequest, *, request_id: str) -> list[Ser
                 server = Server.objects.create(**fields, backend=backend, operstate=OperState.BUILD, task=ServerTask.BUILD)
                 server.pnode = node  # the Ganeti node placement chose (None: Ganeti chooses)
                 server.commission = server_quotas.charge_create(server, request_id=request_id)
+                if req.boot is not None:
+                    boot_volume.attach_at_create(ctx, server, req.boot, request_id=request_id)
                 nics.bind_ports(ctx, server, req.networks, req.security_groups)
                 log_action(ctx, server, "create", request_id)
             if group is not None:

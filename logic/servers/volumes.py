@@ -18,6 +18,7 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 
+from logic import volume_rbd
 from logic.enums import OperState, VolumeAttachStatus, VolumeStatus, VolumeTask
 from logic.errors import ConflictError
 from logic.models import Server, Volume
@@ -28,10 +29,16 @@ def prepare_delete(server: Server) -> list[Volume]:
 
     ConflictError (nothing changed) while a volume of the server is between states.
     """
-    attached = list(Volume.objects.select_for_update().filter(server=server, deleted=False).order_by("attached_at", "id"))
+    attached = list(
+        Volume.objects.select_for_update(of=("self",))
+        .select_related("volume_type")
+        .filter(server=server, deleted=False)
+        .order_by("attached_at", "id")
+    )
     if any(v.task for v in attached):
         raise ConflictError(f"Cannot delete instance {server.pk} while one of its volumes is attaching or detaching.")
-    keep = [v for v in attached if not v.delete_on_termination]
+    # an RBD volume outlives the instance anyway (the provider never deletes an image Cyclades owns)
+    keep = [v for v in attached if not v.delete_on_termination and not volume_rbd.is_rbd(v.volume_type.disk_template)]
     for volume in keep:
         volume.status, volume.attach_status = VolumeStatus.DETACHING, VolumeAttachStatus.DETACHING
         volume.task, volume.task_job_id = VolumeTask.DETACH, None
@@ -42,7 +49,7 @@ def prepare_delete(server: Server) -> list[Volume]:
 
 def destroy_keeping(server: Server, keep: list[Volume]) -> int:
     """Submit shutdown, the detaches of ``keep`` and the remove as a chain; returns the remove job's id."""
-    from logic import ganeti_jobs, rapi
+    from logic import ganeti_jobs, rapi, volume_jobs
     from logic.backends import client_for
 
     if not keep:
@@ -58,7 +65,7 @@ def destroy_keeping(server: Server, keep: list[Volume]) -> int:
                 extra = {"depends": [[previous, ["success"]]]} if previous else {}
                 previous = client.modify_instance(
                     server.ganeti_name,
-                    disks=[["detach", volume.ganeti_name, {}]],
+                    disks=[volume_jobs.detach_change(volume)],
                     reason=f"detach before delete {volume.task_request_id}",
                     **extra,
                 )

@@ -145,6 +145,16 @@ def setup(concurrency: int, hypervisor: str | None = None) -> dict:
         if not Flavor.objects.filter(pk=pk).exists():
             flavors.create_flavor(operator, name=name, vcpus=vcpus, ram=ram, disk=1, flavor_id=str(pk), disk_template="file")
     facts["flavors"] = ["1", "2", "3"]
+    # servers and volumes on Ceph RBD: Ganeti's ext template with our cyclades-rbd provider (scripts/test.sh)
+    if not Flavor.objects.filter(pk=4).exists():
+        flavors.create_flavor(operator, name="m1.rbd", vcpus=1, ram=128, disk=1, flavor_id="4", disk_template="ext")
+    facts["rbd_flavor"] = "4"
+    from logic import volume_types
+    from logic.models import VolumeType
+
+    if not VolumeType.objects.filter(name="rbd").exists():
+        volume_types.create("rbd", description="Ceph RBD (Ganeti ext, cyclades-rbd)", extra_specs={"disk_template": "ext"})
+    facts["rbd_volume_type"] = "rbd"
 
     # two images the noop OS definition deploys
     facts["images"] = []
@@ -161,7 +171,7 @@ def cleanup() -> dict:
     from django.conf import settings
 
     prefix = settings.CYCLADES["GANETI_PREFIX"] + "-"
-    removed: dict[str, list[str]] = {"instances": [], "networks": []}
+    removed: dict[str, list[str]] = {"instances": [], "networks": [], "rbd_images": []}
     with _client() as client:
         jobs = []
         for name in client.list_instance_names():
@@ -180,7 +190,27 @@ def cleanup() -> dict:
                     _retrying(lambda n=name, g=group: client.wait_for_job(client.disconnect_network(n, g), timeout=120))
                 _retrying(lambda n=name: client.wait_for_job(client.remove_network(n), timeout=120))
                 removed["networks"].append(name)
+    removed["rbd_images"] = _remove_rbd_images(prefix)
     return removed
+
+
+def _remove_rbd_images(prefix: str) -> list[str]:
+    """RBD images left by this stack (volumes are ``<prefix>-vol-<id>``; server disks Ganeti removed)."""
+    from logic import volume_rbd
+
+    try:
+        import rbd
+
+        with volume_rbd._ioctx() as ioctx:
+            names = [n for n in rbd.RBD().list(ioctx) if n.startswith(prefix)]
+    except Exception as exc:  # Ceph not there: nothing of ours can be in it
+        print(f"cleanup: rbd: {exc}", file=sys.stderr)
+        return []
+    for name in names:
+        for snap in volume_rbd.snapshots(name):
+            volume_rbd.remove_snapshot(name, snap)
+        volume_rbd.remove(name)
+    return names
 
 
 def main(argv: list[str]) -> int:

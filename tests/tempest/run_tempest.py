@@ -178,11 +178,13 @@ build_timeout = {build_timeout}
 volume_size = 1
 min_microversion = 3.0
 max_microversion = 3.0
+# the stack's RBD type (tests/tempest/provision.py): Ganeti ext + cyclades-rbd, with snapshots and clones
+volume_type = rbd
 
 [volume-feature-enabled]
-snapshot = False
+snapshot = True
 backup = False
-clone = False
+clone = True
 manage_volume = False
 manage_snapshot = False
 extend_attached_volume = False
