@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from api.image import actions, data, fetch, members, schemas, views
+from api.image import actions, data, fetch, members, schemas, upload, views
 
 _ID = r"(?P<image_id>[^/]+)"
 
@@ -20,5 +20,6 @@ urlpatterns = [
     re_path(rf"^/v2/images/{_ID}/members/(?P<member_id>[^/]+)/?$", members.MemberItem.as_view()),
     re_path(r"^/v2/info/import/?$", views.ImportInfo.as_view()),
     re_path(r"^/fetch/(?P<grant>[A-Za-z0-9_-]+)/?$", fetch.ImageFetch.as_view()),
+    re_path(r"^/upload/(?P<grant>[A-Za-z0-9_-]+)/?$", upload.SnapshotUpload.as_view()),
     re_path(r"^/v2/schemas/(?P<which>[^/]+)/?$", schemas.ImageSchema.as_view()),
 ]
