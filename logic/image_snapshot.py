@@ -113,11 +113,7 @@ def create_image(
     image = image_write.create(ctx, body)
     Image.objects.filter(pk=image.pk).update(properties=_properties(server, metadata, kind))
     image.refresh_from_db()
-    grant = secrets.token_urlsafe(24)
-    ttl = int(settings.CYCLADES.get("IMAGE_UPLOAD_TTL", settings.CYCLADES.get("IMAGE_FETCH_TTL", 3600)))
-    row = ImageFetchGrant.objects.create(
-        token_hash=image_deploy.grant_hash(grant), image=image, purpose=UPLOAD, expires_at=timezone.now() + timedelta(seconds=ttl)
-    )
+    grant, row = issue_upload_grant(image)
     log_action(ctx, server, "createImage", request_id, finished=True)
     osparams = {"img_upload": grant, "img_upload_image": str(image.pk), "img_url": image_deploy.fetch_base_url()}
     from logic import ganeti_jobs
@@ -131,6 +127,16 @@ def create_image(
     ImageFetchGrant.objects.filter(pk=row.pk).update(purpose=export_purpose(server.backend.name, job_id))
     log.info("snapshot of server %s into image %s: export job %s", server.pk, image.pk, job_id)
     return image
+
+
+def issue_upload_grant(image: Image) -> tuple[str, ImageFetchGrant]:
+    """A one-time grant to upload ``image``'s data, valid ``IMAGE_FETCH_TTL`` seconds; only its hash is stored."""
+    grant = secrets.token_urlsafe(24)
+    ttl = int(settings.CYCLADES.get("IMAGE_FETCH_TTL", 3600))
+    row = ImageFetchGrant.objects.create(
+        token_hash=image_deploy.grant_hash(grant), image=image, purpose=UPLOAD, expires_at=timezone.now() + timedelta(seconds=ttl)
+    )
+    return grant, row
 
 
 def export_purpose(cluster: str, job_id: int) -> str:
