@@ -15,6 +15,8 @@ urlpatterns = [
     re_path(rf"^/v2/images/{_ID}/file/?$", data.ImageFile.as_view()),
     re_path(rf"^/v2/images/{_ID}/actions/deactivate/?$", actions.Deactivate.as_view()),
     re_path(rf"^/v2/images/{_ID}/actions/reactivate/?$", actions.Reactivate.as_view()),
+    re_path(rf"^/v2/images/{_ID}/tasks/?$", actions.Tasks.as_view()),
+    re_path(rf"^/v2/images/{_ID}/import/?$", views.ImageImport.as_view()),
     re_path(rf"^/v2/images/{_ID}/tags/(?P<tag>[^/]+)/?$", actions.Tag.as_view()),
     re_path(rf"^/v2/images/{_ID}/members/?$", members.MemberList.as_view()),
     re_path(rf"^/v2/images/{_ID}/members/(?P<member_id>[^/]+)/?$", members.MemberItem.as_view()),
