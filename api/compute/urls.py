@@ -78,6 +78,7 @@ api_patterns = [
     route(r"images/detail", images.ImageDetailList),
     route(r"images/(?P<image_id>[^/]+)", images.ImageItem),
     route(r"images/(?P<image_id>[^/]+)/metadata", images.ImageMetadata),
+    route(r"images/(?P<image_id>[^/]+)/metadata/(?P<key>[^/]+)", images.ImageMetadataItem),
     route(r"os-simple-tenant-usage", usage.TenantUsageList),
     route(r"os-simple-tenant-usage/(?P<project_id>[^/]+)", usage.TenantUsageItem),
 ]

@@ -106,3 +106,26 @@ def test_server_image_create_takes_the_disk_into_a_new_image(cli, installed, tmp
             cli("server", "delete", "--wait", sid, check=False)
         for image in images:
             cli("image", "delete", image, check=False)
+
+
+def test_a_server_of_another_os_definition_is_snapshotted_through_ours(cli, installed):  # noqa: F811
+    """A server deployed by the registered ``noop`` image: the snapshot switches it to our OS definition first."""
+    server = cli("server", "create", "--image", installed.facts["images"][0], "--flavor", "1", "--network", "private",
+                 "--wait", f"snapnoop{time.time_ns() % 10**8}", "-f", "json")  # fmt: skip
+    instance = f"{installed.facts['prefix']}-{server['id']}"
+    image = None
+    try:
+        cli("server", "stop", server["id"])
+        deadline = time.monotonic() + 120
+        while cli("server", "show", server["id"], "-f", "json")["status"] != "SHUTOFF":
+            assert time.monotonic() < deadline
+            time.sleep(1)
+        image = cli("server", "image", "create", "--name", f"noop-snap-{server['id']}", "--wait", server["id"], "-f", "json")
+        assert image["status"] == "active"
+        md5, sha, size = hashes(disk_file(instance))
+        assert (image["checksum"], image["size"]) == (md5, size)
+        assert cli("server", "show", server["id"], "-f", "json")["status"] == "SHUTOFF"  # a stopped server stays stopped
+    finally:
+        cli("server", "delete", "--wait", server["id"], check=False)
+        if image:
+            cli("image", "delete", image["id"], check=False)

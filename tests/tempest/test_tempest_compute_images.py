@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -38,14 +39,15 @@ EXPECTED_SKIP_REASONS = (
 )
 
 
-def test_compute_image_tests_pass_with_snapshots(capsys, tmp_path):
+def test_compute_image_tests_pass_with_snapshots(capsys):
     if found := stackmod.problems():
         services.missing("the whole stack", "; ".join(found))
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cyclades.settings", "PYTHONPATH": str(stackmod.ROOT)}
     install = subprocess.run([str(Path(sys.executable).parent / "cyclades-manage"), "ganeti-os-install"], env=env,
                              capture_output=True, text=True, timeout=120)  # fmt: skip
     assert install.returncode == 0, install.stderr
-    workspace = tmp_path / "tempest"  # its own: other tempest selections may run at the same time
+    # its own workspace (other tempest selections may run at the same time), kept for reading the output
+    workspace = Path(tempfile.gettempdir()) / f"tempest-compute-images-{os.getpid()}"
     code = run_tempest.main(["--glance", "--enable-feature", "snapshot", "--regex", REGEX, "--workspace", str(workspace)])
     summary = json.loads((workspace / "summary.json").read_text())
     with capsys.disabled():
