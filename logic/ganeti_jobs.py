@@ -186,14 +186,17 @@ SNAPSHOT_OS = "cyclades-image+default"
 
 
 def snapshot_server(server: Server, osparams: Mapping[str, str]) -> int:
-    """Three chained jobs that take the server's first disk into a snapshot image; returns the export's job id.
+    """Two chained jobs that take the server's first disk into a snapshot image; returns the export's job id.
 
     1. modify: our OS definition (when the instance has another) and ``osparams``
        (the upload grant; nothing secret);
     2. a local backup export on the primary node, which runs our OS's ``export``
        script: it streams the disk to the image API (the instance is shut down for the
-       copy when it runs and its disks cannot be snapshotted, and started again);
-    3. modify: the grant parameters removed again, whatever the export's outcome.
+       copy when it runs and its disks cannot be snapshotted, and started again).
+
+    The spent grant stays in the OS parameters (removing it in a third job would race
+    the next snapshot's modify); the export script asks the API first and makes a plain
+    backup with a spent one.
     """
     timeout = settings.CYCLADES.get("GANETI_SHUTDOWN_TIMEOUT", 60)
     with _client(server) as client:
@@ -210,12 +213,6 @@ def snapshot_server(server: Server, osparams: Mapping[str, str]) -> int:
             long_sleep=True,
             reason="snapshot: export the disk",
             depends=[prepare],
-        )
-        client.modify_instance(
-            server.ganeti_name,
-            osparams={name: "default" for name in osparams if name != "img_url"},
-            reason="snapshot: clear upload grant",
-            depends=[[export, ["success", "error", "canceled"]]],
         )
     return _submitted(server, "snapshot", export)
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from logic import image_data, image_deploy, image_write, quotas
 from logic.enums import JobStatus, OpCode, OperState, QuotaResource
-from logic.errors import PolicyError
+from logic.errors import ConflictError, PolicyError
 from logic.identity import AuthContext
 from logic.image_stores import get_store
 from logic.models import Backend, Image, ImageFetchGrant, Server
@@ -163,17 +163,43 @@ def drop(image: Image, reason: str) -> bool:
     return True
 
 
-def redeem_upload(grant: str, signature: str | None) -> Image:
-    """The queued image an upload grant is for, once: PolicyError (grant untouched) for a bad signature or a used/expired grant."""
+class GrantSpent(ConflictError):
+    """The upload grant is unknown, used or expired, or its image takes no data (409): nothing to upload."""
+
+
+def _signed(grant: str, signature: str | None) -> None:
     if not signature or not hmac.compare_digest(image_deploy.sign(grant), signature):
         raise PolicyError("Invalid upload signature.")
-    now = timezone.now()
-    mine = ImageFetchGrant.objects.filter(token_hash=image_deploy.grant_hash(grant), purpose__startswith=UPLOAD)
-    row = mine.select_related("image").first()
-    if row is None or mine.filter(used_at__isnull=True, expires_at__gt=now).update(used_at=now) != 1:
-        raise PolicyError("This upload grant is unknown, expired or already used.")
+
+
+def _usable(grant: str):
+    return ImageFetchGrant.objects.filter(
+        token_hash=image_deploy.grant_hash(grant), purpose__startswith=UPLOAD, used_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
+def check_upload(grant: str, signature: str | None) -> None:
+    """``HEAD /image/upload/<grant>``: whether an upload would be taken (uses nothing up).
+
+    The export script asks first: an instance keeps its last upload grant in its OS
+    parameters, so a later plain ``gnt-backup export`` finds a spent one (409) and writes
+    the disk to Ganeti instead.
+    """
+    _signed(grant, signature)
+    row = _usable(grant).select_related("image").first()
+    if row is None or row.image.status != "queued":
+        raise GrantSpent("This upload grant is unknown, expired or already used.")
+
+
+def redeem_upload(grant: str, signature: str | None) -> Image:
+    """The queued image an upload grant is for, once: PolicyError (grant untouched) for a bad signature, GrantSpent for
+    a used/expired grant."""
+    _signed(grant, signature)
+    row = _usable(grant).select_related("image").first()
+    if row is None or _usable(grant).filter(pk=row.pk).update(used_at=timezone.now()) != 1:
+        raise GrantSpent("This upload grant is unknown, expired or already used.")
     if row.image.status != "queued":
-        raise PolicyError(f"Image {row.image_id} is {row.image.status}: it takes no data.")
+        raise GrantSpent(f"Image {row.image_id} is {row.image.status}: it takes no data.")
     return row.image
 
 

@@ -114,6 +114,9 @@ class ImageList(ImageProxyView):
     def get(self, request):
         return self.listing(request, self.summary)
 
+    def delete(self, request):
+        raise NotFound("No image id given.")  # Nova: DELETE /images/ names no image
+
 
 class ImageDetailList(ImageProxyView):
     def get(self, request):

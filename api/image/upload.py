@@ -18,6 +18,10 @@ class SnapshotUpload(APIView):
     authentication_classes: list = []
     permission_classes: list = []
 
+    def head(self, request, grant):
+        image_snapshot.check_upload(grant, request.headers.get("X-Cyclades-Grant-Signature"))
+        return Response(status=204)
+
     def put(self, request, grant):
         size = announced_size(request)
         chunks = body_chunks(request, settings.CYCLADES["IMAGE_CHUNK_SIZE"])
