@@ -39,16 +39,25 @@ EXPECTED_SKIP_REASONS = (
 )
 
 
-def test_compute_image_tests_pass_with_snapshots(capsys):
-    if found := stackmod.problems():
-        services.missing("the whole stack", "; ".join(found))
+# what run_tempest needs for these tests (the compute tree passes the same)
+SNAPSHOT_ARGS = ["--glance", "--enable-feature", "snapshot"]
+
+
+def install_os_definition() -> None:
+    """Our Ganeti OS definition on the sandbox's node: its export script uploads the snapshots."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cyclades.settings", "PYTHONPATH": str(stackmod.ROOT)}
     install = subprocess.run([str(Path(sys.executable).parent / "cyclades-manage"), "ganeti-os-install"], env=env,
                              capture_output=True, text=True, timeout=120)  # fmt: skip
     assert install.returncode == 0, install.stderr
+
+
+def test_compute_image_tests_pass_with_snapshots(capsys):
+    if found := stackmod.problems():
+        services.missing("the whole stack", "; ".join(found))
+    install_os_definition()
     # its own workspace (other tempest selections may run at the same time), kept for reading the output
     workspace = Path(tempfile.gettempdir()) / f"tempest-compute-images-{os.getpid()}"
-    code = run_tempest.main(["--glance", "--enable-feature", "snapshot", "--regex", REGEX, "--workspace", str(workspace)])
+    code = run_tempest.main([*SNAPSHOT_ARGS, "--regex", REGEX, "--workspace", str(workspace)])
     summary = json.loads((workspace / "summary.json").read_text())
     with capsys.disabled():
         print("\n" + run_tempest.report(summary))
