@@ -617,7 +617,11 @@ SETTINGS: list[Setting] = [
     ),
     Setting("IMAGE_FETCH_URL", "str", "", "Base URL a Ganeti node fetches image data from (empty: PUBLIC_URL)."),
     Setting(
-        "IMAGE_FETCH_TTL", "int", 3600, "Seconds a one-time image fetch URL given to Ganeti stays valid.", validate=_positive
+        "IMAGE_FETCH_TTL",
+        "int",
+        3600,
+        "Seconds a one-time image fetch (or snapshot upload) grant given to Ganeti stays valid.",
+        validate=_positive,
     ),
     Setting(
         "NETWORK_MAC_PREFIX",
