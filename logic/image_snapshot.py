@@ -27,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from logic import image_data, image_deploy, image_write, quotas
@@ -82,7 +83,14 @@ def _properties(server: Server, metadata: Mapping[str, str], kind: str) -> dict[
 
 
 def create_image(
-    ctx: AuthContext, raw_id: str, name: object, metadata: object, *, request_id: str, kind: str = "snapshot"
+    ctx: AuthContext,
+    raw_id: str,
+    name: object,
+    metadata: object,
+    *,
+    request_id: str,
+    kind: str = "snapshot",
+    rotation: int | None = None,
 ) -> Image:
     """``createImage``: a ``queued`` image now; Ganeti's export fills it (``saving`` -> ``active``) or it is dropped."""
     name, metadata = _validate(name, metadata)
@@ -113,7 +121,7 @@ def create_image(
     image = image_write.create(ctx, body)
     Image.objects.filter(pk=image.pk).update(properties=_properties(server, metadata, kind))
     image.refresh_from_db()
-    grant, row = issue_upload_grant(image)
+    grant, row = issue_upload_grant(image, rotation=rotation)
     log_action(ctx, server, "createImage", request_id, finished=True)
     osparams = {"img_upload": grant, "img_upload_image": str(image.pk), "img_url": image_deploy.fetch_base_url()}
     from logic import ganeti_jobs
@@ -124,24 +132,39 @@ def create_image(
         log.warning("snapshot of server %s: submission failed: %s", server.pk, exc, exc_info=True)
         drop(image, f"the Ganeti export could not be submitted: {exc}")
         raise Conflict(f"Cannot 'createImage' instance {server.pk}: the Ganeti job could not be submitted ({exc}).") from None
-    ImageFetchGrant.objects.filter(pk=row.pk).update(purpose=export_purpose(server.backend.name, job_id))
+    ImageFetchGrant.objects.filter(pk=row.pk).update(purpose=export_purpose(server.backend.name, job_id, rotation))
     log.info("snapshot of server %s into image %s: export job %s", server.pk, image.pk, job_id)
     return image
 
 
-def issue_upload_grant(image: Image) -> tuple[str, ImageFetchGrant]:
-    """A one-time grant to upload ``image``'s data, valid ``IMAGE_FETCH_TTL`` seconds; only its hash is stored."""
+def issue_upload_grant(image: Image, *, rotation: int | None = None) -> tuple[str, ImageFetchGrant]:
+    """A one-time grant to upload ``image``'s data, valid ``IMAGE_FETCH_TTL`` seconds; only its hash is stored.
+
+    The purpose says what it is for: ``upload:[<cluster>:<export job>][;rotate=<n>]`` (a backup's rotation).
+    """
     grant = secrets.token_urlsafe(24)
     ttl = int(settings.CYCLADES.get("IMAGE_FETCH_TTL", 3600))
     row = ImageFetchGrant.objects.create(
-        token_hash=image_deploy.grant_hash(grant), image=image, purpose=UPLOAD, expires_at=timezone.now() + timedelta(seconds=ttl)
+        token_hash=image_deploy.grant_hash(grant),
+        image=image,
+        purpose=UPLOAD + _rotation_suffix(rotation),
+        expires_at=timezone.now() + timedelta(seconds=ttl),
     )
     return grant, row
 
 
-def export_purpose(cluster: str, job_id: int) -> str:
+def _rotation_suffix(rotation: int | None) -> str:
+    return f";rotate={int(rotation)}" if rotation is not None else ""
+
+
+def _rotation(purpose: str) -> int | None:
+    _, sep, value = purpose.partition(";rotate=")
+    return int(value) if sep and value.isdigit() else None
+
+
+def export_purpose(cluster: str, job_id: int, rotation: int | None = None) -> str:
     """The grant's purpose once its export job is known: events name the job by cluster and id."""
-    return f"{UPLOAD}{cluster}:{int(job_id)}"[:255]
+    return f"{UPLOAD}{cluster}:{int(job_id)}{_rotation_suffix(rotation)}"[:255]
 
 
 def drop(image: Image, reason: str) -> bool:
@@ -191,26 +214,31 @@ def check_upload(grant: str, signature: str | None) -> None:
         raise GrantSpent("This upload grant is unknown, expired or already used.")
 
 
-def redeem_upload(grant: str, signature: str | None) -> Image:
-    """The queued image an upload grant is for, once: PolicyError (grant untouched) for a bad signature, GrantSpent for
-    a used/expired grant."""
+def redeem_upload(grant: str, signature: str | None) -> tuple[Image, int | None]:
+    """The queued image an upload grant is for (and a backup's rotation), once: PolicyError (grant untouched) for a bad
+    signature, GrantSpent for a used/expired grant."""
     _signed(grant, signature)
     row = _usable(grant).select_related("image").first()
     if row is None or _usable(grant).filter(pk=row.pk).update(used_at=timezone.now()) != 1:
         raise GrantSpent("This upload grant is unknown, expired or already used.")
     if row.image.status != "queued":
         raise GrantSpent(f"Image {row.image_id} is {row.image.status}: it takes no data.")
-    return row.image
+    return row.image, _rotation(row.purpose)
 
 
 def receive(grant: str, signature: str | None, chunks: Iterable[bytes], expected_size: int | None) -> Image:
     """``PUT /image/upload/<grant>``: store the streamed disk as the image's data; any failure drops the image."""
-    image = redeem_upload(grant, signature)
+    image, rotation = redeem_upload(grant, signature)
     try:
-        return image_data.store_data(image, chunks, expected_size=expected_size)
+        image = image_data.store_data(image, chunks, expected_size=expected_size)
     except BaseException as exc:
         drop(image, f"the upload failed: {exc}")
         raise
+    if rotation is not None:
+        from logic import image_backup  # late: it builds on this module
+
+        image_backup.rotate(image, rotation)
+    return image
 
 
 def apply_export_events(events: Iterable[Any]) -> list[str]:
@@ -218,7 +246,8 @@ def apply_export_events(events: Iterable[Any]) -> list[str]:
     ends = [e for e in events if e.operation == OpCode.BACKUP_EXPORT and e.job_finished and e.job_id]
     dropped = []
     for ev in ends:
-        grants = ImageFetchGrant.objects.filter(purpose=export_purpose(ev.cluster, ev.job_id))
+        base = export_purpose(ev.cluster, ev.job_id)
+        grants = ImageFetchGrant.objects.filter(Q(purpose=base) | Q(purpose__startswith=base + ";"))
         for grant in grants.select_related("image"):
             ok = ev.status == JobStatus.SUCCESS and (ev.job_status or ev.status) == JobStatus.SUCCESS
             if grant.image.status == "active":

@@ -178,3 +178,22 @@ def test_a_submission_that_fails_leaves_no_image_and_the_quota_as_before(member)
     assert list(Image.objects.filter(name="snap").values_list("status", flat=True)) == ["deleted"]
     assert images_used(member.project) == before
     assert member.get("/image/v2/images?name=snap").json()["images"] == []
+
+
+def test_a_complete_backup_rotates_the_older_ones(member, store):
+    before = images_used(member.project)
+    backups = []
+    for n in range(3):
+        image = queued(member)
+        Image.objects.filter(pk=image.pk).update(
+            properties={"instance_uuid": "7", "image_type": "backup", "backup_type": "daily"}
+        )
+        grant, _ = image_snapshot.issue_upload_grant(image, rotation=2)
+        other = queued(member)  # another server's backup of the same type is not rotated
+        Image.objects.filter(pk=other.pk).update(properties={"instance_uuid": "8", "image_type": "backup", "backup_type": "daily"})
+        image_snapshot.receive(grant, image_deploy.sign(grant), iter([DATA]), len(DATA))
+        backups.append(image.pk)
+        statuses = [Image.objects.get(pk=pk).status for pk in backups]
+        assert statuses == (["active"] * (n + 1) if n < 2 else ["deleted", "active", "active"])
+    assert not (store / str(backups[0])).exists() and (store / str(backups[2])).exists()
+    assert images_used(member.project) == before + 2 + 3  # two backups of server 7 and three queued others
