@@ -190,7 +190,9 @@ def test_a_complete_backup_rotates_the_older_ones(member, store):
         )
         grant, _ = image_snapshot.issue_upload_grant(image, rotation=2)
         other = queued(member)  # another server's backup of the same type is not rotated
-        Image.objects.filter(pk=other.pk).update(properties={"instance_uuid": "8", "image_type": "backup", "backup_type": "daily"})
+        Image.objects.filter(pk=other.pk).update(
+            properties={"instance_uuid": "8", "image_type": "backup", "backup_type": "daily"}
+        )
         image_snapshot.receive(grant, image_deploy.sign(grant), iter([DATA]), len(DATA))
         backups.append(image.pk)
         statuses = [Image.objects.get(pk=pk).status for pk in backups]
