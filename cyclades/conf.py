@@ -654,9 +654,19 @@ SETTINGS: list[Setting] = [
         "/etc/cyclades/image-fetch.key",
         "Key (shared by API nodes and Ganeti nodes) that signs one-time image fetches; ganeti-os-install creates it.",
     ),
+    Setting(
+        "IMAGE_IMPORT_DIR",
+        "str",
+        "",
+        "Directory on the API server whose files admins may import as image data (empty: no local imports).",
+    ),
     Setting("IMAGE_FETCH_URL", "str", "", "Base URL a Ganeti node fetches image data from (empty: PUBLIC_URL)."),
     Setting(
-        "IMAGE_FETCH_TTL", "int", 3600, "Seconds a one-time image fetch URL given to Ganeti stays valid.", validate=_positive
+        "IMAGE_FETCH_TTL",
+        "int",
+        3600,
+        "Seconds a one-time image fetch (or snapshot upload) grant given to Ganeti stays valid.",
+        validate=_positive,
     ),
     Setting(
         "NETWORK_MAC_PREFIX",

@@ -140,10 +140,20 @@ def apply_events(events: Sequence[Event]) -> list[Outcome]:
             outcomes[i] = batch.apply(events[i], ours[i])
         batch.finish()
         volume_events.apply([events[i] for i in sorted(ours)])  # the volume jobs among them (logic.volume_events)
+        _snapshot_exports(events)
         for i, event in enumerate(events):
             if event.type == HEARTBEAT:
                 outcomes[i] = _record_heartbeat(event)
     return outcomes  # type: ignore[return-value]
+
+
+def _snapshot_exports(events: Sequence[Event]) -> None:
+    """The ends of snapshot export jobs (OP_BACKUP_EXPORT) drop snapshot images left without data."""
+    exports = [e for e in events if e.operation == OpCode.BACKUP_EXPORT and e.job_finished]
+    if exports:
+        from logic import image_snapshot  # late: it reaches into the server rules
+
+        image_snapshot.apply_export_events(exports)
 
 
 def _progress_only(event: Event) -> bool:

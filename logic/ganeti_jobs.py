@@ -226,6 +226,41 @@ def rebuild_server(server: Server, image: Image) -> int:
     return _submitted(server, f"rebuild from image {image.id}", job_id)
 
 
+SNAPSHOT_OS = "cyclades-image+default"
+
+
+def snapshot_server(server: Server, osparams: Mapping[str, str]) -> int:
+    """Two chained jobs that take the server's first disk into a snapshot image; returns the export's job id.
+
+    1. modify: our OS definition (when the instance has another) and ``osparams``
+       (the upload grant; nothing secret);
+    2. a local backup export on the primary node, which runs our OS's ``export``
+       script: it streams the disk to the image API (the instance is shut down for the
+       copy when it runs and its disks cannot be snapshotted, and started again).
+
+    The spent grant stays in the OS parameters (removing it in a third job would race
+    the next snapshot's modify); the export script asks the API first and makes a plain
+    backup with a spent one.
+    """
+    timeout = settings.CYCLADES.get("GANETI_SHUTDOWN_TIMEOUT", 60)
+    with _client(server) as client:
+        info = client.get_instance(server.ganeti_name)
+        os_name = None if str(info.get("os", "")).split("+", 1)[0] == "cyclades-image" else SNAPSHOT_OS
+        prepare = client.modify_instance(
+            server.ganeti_name, osparams=dict(osparams), os_name=os_name, reason="snapshot: set upload grant"
+        )
+        export = client.export_instance(
+            server.ganeti_name,
+            target_node=info["pnode"],
+            shutdown=True,
+            shutdown_timeout=timeout,
+            long_sleep=True,
+            reason="snapshot: export the disk",
+            depends=[prepare],
+        )
+    return _submitted(server, "snapshot", export)
+
+
 def destroy_server(server: Server) -> int:
     timeout = settings.CYCLADES.get("GANETI_SHUTDOWN_TIMEOUT", 60)
     with _client(server) as client:

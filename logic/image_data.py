@@ -93,7 +93,11 @@ def upload(ctx: AuthContext, image_id: object, chunks: Iterable[bytes], *, expec
     """Stream ``chunks`` into the store as the image's data; the image is ``active`` when this returns."""
     if not ctx.can_write:
         raise PolicyError("Policy doesn't allow this operation: the reader role may only read.")
-    image = registry.owned(ctx, image_id)
+    return store_data(registry.owned(ctx, image_id), chunks, expected_size=expected_size)
+
+
+def store_data(image: Image, chunks: Iterable[bytes], *, expected_size: int | None = None) -> Image:
+    """Stream ``chunks`` into the store as a queued image's data (no permission check: callers made theirs)."""
     with transaction.atomic():
         image = Image.objects.select_for_update().get(pk=image.pk)
         if image.status != "queued":

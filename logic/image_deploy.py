@@ -36,7 +36,8 @@ def uses_fetch(image: Image) -> bool:
     return bool(image.location) and image.ganeti_os.split("+", 1)[0] == "cyclades-image"
 
 
-def _hash(grant: str) -> str:
+def grant_hash(grant: str) -> str:
+    """What is stored of a grant id (SHA-256, hex): the id itself is never kept."""
     return hashlib.sha256(grant.encode()).hexdigest()
 
 
@@ -81,7 +82,7 @@ def deploy_osparams(image: Image, *, purpose: str) -> dict[str, str]:
     grant = secrets.token_urlsafe(24)
     ttl = int(settings.CYCLADES.get("IMAGE_FETCH_TTL", 3600))
     ImageFetchGrant.objects.create(
-        token_hash=_hash(grant), image=image, purpose=purpose[:255], expires_at=timezone.now() + timedelta(seconds=ttl)
+        token_hash=grant_hash(grant), image=image, purpose=purpose[:255], expires_at=timezone.now() + timedelta(seconds=ttl)
     )
     return {
         "img_id": str(image.pk),
@@ -97,8 +98,9 @@ def redeem(grant: str, signature: str | None) -> Download:
     if not signature or not hmac.compare_digest(sign(grant), signature):
         raise PolicyError("Invalid fetch signature.")
     now = timezone.now()
-    row = ImageFetchGrant.objects.filter(token_hash=_hash(grant)).select_related("image").first()
-    used = ImageFetchGrant.objects.filter(Q(used_at__isnull=True) & Q(expires_at__gt=now), token_hash=_hash(grant))
+    fetches = ImageFetchGrant.objects.filter(token_hash=grant_hash(grant)).exclude(purpose__startswith="upload:")
+    row = fetches.select_related("image").first()
+    used = fetches.filter(Q(used_at__isnull=True) & Q(expires_at__gt=now))
     if row is None or used.update(used_at=now) != 1:
         raise PolicyError("This fetch grant is unknown, expired or already used.")
     if row.image.status != "active" or not row.image.location:

@@ -234,9 +234,15 @@ def update(ctx: AuthContext, image_id: object, ops: Any) -> Image:
 def delete(ctx: AuthContext, image_id: object) -> None:
     """``DELETE /v2/images/{id}``: 403 when protected, 409 while servers' clones use the data."""
     _require_write(ctx)
+    delete_row(registry.owned(ctx, image_id))
+
+
+def delete_row(image: Image) -> None:
+    """Delete an image the caller may delete (data, then the row's status; the quota given back)."""
     with transaction.atomic():
-        image = registry.owned(ctx, image_id)
         image = Image.objects.select_for_update().get(pk=image.pk)
+        if image.status == "deleted":
+            return
         if image.protected:
             raise PolicyError(f"Image {image.pk} is protected and cannot be deleted.")
         if image.location:

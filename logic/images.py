@@ -36,6 +36,12 @@ SORT_KEYS = {
     "min_ram": "min_ram",
 }
 VISIBILITIES = {v.value for v in Image.Visibility} | {"all"}
+# The query parameters of GET /v2/images that are not custom property filters.
+LIST_PARAMS = frozenset(
+    {"visibility", "member_status", "name", "id", "status", "disk_format", "container_format", "owner", "protected",
+     "size_min", "size_max", "sort_key", "sort_dir", "sort", "tag", "marker", "limit", "os_hidden", "created_at",
+     "updated_at"}
+)  # fmt: skip
 STATUSES = {"queued", "saving", "uploading", "importing", "active", "killed", "deleted", "pending_delete", "deactivated"}
 
 
@@ -178,6 +184,9 @@ def list_images(
     ordered = list(images.select_related("owner").order_by(*order))
     if (tag := params.get("tag")) is not None:
         ordered = [i for i in ordered if tag in (i.tags or [])]
+    wanted_props = {k: v for k, v in params.items() if k not in LIST_PARAMS}  # Glance: any other name is a property
+    if wanted_props:
+        ordered = [i for i in ordered if all((i.properties or {}).get(k) == v for k, v in wanted_props.items())]
     if (marker := params.get("marker")) is not None:
         position = next((n for n, i in enumerate(ordered) if str(i.pk) == marker), None)
         if position is None:

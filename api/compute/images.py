@@ -1,8 +1,9 @@
 """The Nova image proxy: ``/images``, ``/images/detail``, ``/images/{id}``, ``/images/{id}/metadata``.
 
-Read-only views of the image registry in Nova's shape (kamaki reads
-``/compute/v2.0/images/{id}`` and its ``metadata``). Like Nova, the proxy is gone
-from microversion 2.36 on (404).
+Views of the image registry in Nova's shape (kamaki reads ``/compute/v2.0/images/{id}``
+and its ``metadata``): list (``server`` and ``type`` filter snapshots by their server
+and image_type), show, delete, and the metadata (the image's properties: replace,
+merge, one item). Like Nova, the proxy is gone from microversion 2.36 on (404).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 from api.compute.base import ComputeView
 from api.faults import BadRequest, NotFound
 from api.image.render import NOVA_STATUS, utc
+from logic import image_write
 from logic import images as rules
 from logic.models import Image
 
@@ -67,6 +69,10 @@ class ImageProxyView(ComputeView):
         for key in ("name", "limit", "marker"):
             if key in params:
                 glance[key] = params[key]
+        if params.get("server"):  # a server id or one of its links
+            glance["instance_uuid"] = params["server"].rstrip("/").rsplit("/", 1)[-1]
+        if params.get("type"):
+            glance["image_type"] = params["type"]
         if "status" in params:
             statuses = _STATUS_FILTER.get(params["status"].upper())
             if statuses is None:
@@ -108,6 +114,9 @@ class ImageList(ImageProxyView):
     def get(self, request):
         return self.listing(request, self.summary)
 
+    def delete(self, request):
+        raise NotFound("No image id given.")  # Nova: DELETE /images/ names no image
+
 
 class ImageDetailList(ImageProxyView):
     def get(self, request):
@@ -118,7 +127,59 @@ class ImageItem(ImageProxyView):
     def get(self, request, image_id):
         return Response({"image": self.detail(rules.get(request.auth, image_id))})
 
+    def delete(self, request, image_id):
+        image_write.delete(request.auth, image_id)
+        return Response(status=204)
+
+
+def _metadata(body: object, key: str) -> dict[str, str]:
+    value = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(value, dict) or any(not isinstance(k, str) or not k or len(k) > 255 for k in value):
+        raise BadRequest(f'The body must be {{"{key}": {{<key>: <value>, ...}}}} with keys of 1-255 characters.')
+    if any(not isinstance(v, str) or len(v) > 255 for v in value.values()):
+        raise BadRequest("Metadata values must be strings of at most 255 characters.")
+    return value
+
 
 class ImageMetadata(ImageProxyView):
+    """GET the metadata; PUT replaces it, POST merges into it (both answer the whole metadata)."""
+
     def get(self, request, image_id):
         return Response({"metadata": self.detail(rules.get(request.auth, image_id))["metadata"]})
+
+    def put(self, request, image_id):
+        wanted = _metadata(request.data, "metadata")
+        current = rules.get(request.auth, image_id).properties or {}
+        ops = [{"op": "remove", "path": f"/{k}"} for k in current if k not in wanted and k != "os_hidden"]
+        ops += [{"op": "add", "path": f"/{k}", "value": v} for k, v in wanted.items()]
+        image = image_write.update(request.auth, image_id, ops) if ops else rules.get(request.auth, image_id)
+        return Response({"metadata": self.detail(image)["metadata"]})
+
+    def post(self, request, image_id):
+        wanted = _metadata(request.data, "metadata")
+        ops = [{"op": "add", "path": f"/{k}", "value": v} for k, v in wanted.items()]
+        image = image_write.update(request.auth, image_id, ops) if ops else rules.get(request.auth, image_id)
+        return Response({"metadata": self.detail(image)["metadata"]})
+
+
+class ImageMetadataItem(ImageProxyView):
+    """One metadata item: GET ``{"meta": {k: v}}``, PUT (the body names the same key), DELETE (204)."""
+
+    def get(self, request, image_id, key):
+        metadata = self.detail(rules.get(request.auth, image_id))["metadata"]
+        if key not in metadata:
+            raise NotFound(f"Metadata item {key} was not found.")
+        return Response({"meta": {key: metadata[key]}})
+
+    def put(self, request, image_id, key):
+        meta = _metadata(request.data, "meta")
+        if list(meta) != [key]:
+            raise BadRequest("The request body must hold exactly one item, the one the URL names.")
+        image = image_write.update(request.auth, image_id, [{"op": "add", "path": f"/{key}", "value": meta[key]}])
+        return Response({"meta": {key: self.detail(image)["metadata"][key]}})
+
+    def delete(self, request, image_id, key):
+        if key not in (rules.get(request.auth, image_id).properties or {}):
+            raise NotFound(f"Metadata item {key} was not found.")
+        image_write.update(request.auth, image_id, [{"op": "remove", "path": f"/{key}"}])
+        return Response(status=204)

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from rest_framework.response import Response
 
 from api.auth import require_write
+from api.compute import server_images
 from api.compute import server_render as render
 from api.compute.base import ComputeView, Microversion
 from api.faults import BadRequest, Conflict, NotFound, NotImplementedFault, ServiceUnavailable
@@ -332,8 +333,6 @@ class ServerActionView(ServerView):
         "removeFixedIp": "Fixed IPs are the network API's: detach the port.",
         "addFloatingIp": "Floating IPs are the network API's: associate the floating IP with the server's port.",
         "removeFloatingIp": "Floating IPs are the network API's: disassociate the floating IP.",
-        "createImage": "Creating an image from a server (snapshot) is not implemented yet: it arrives with the image service.",
-        "createBackup": "Backups are not supported by this cloud.",
         "changePassword": "Changing the administrator password of a running server is not supported.",
         "pause": "Pausing servers is not supported on Ganeti.",
         "unpause": "Pausing servers is not supported on Ganeti.",
@@ -360,6 +359,8 @@ class ServerActionView(ServerView):
             "rebuild": self.rebuild,
             "lock": self.lock,
             "unlock": self.unlock,
+            "createImage": lambda *a: server_images.create_image(self, *a),
+            "createBackup": lambda *a: server_images.create_backup(self, *a),
             "addSecurityGroup": self.security_group_action(add=True),
             "removeSecurityGroup": self.security_group_action(add=False),
         }

@@ -83,6 +83,7 @@ api_patterns = [
     route(r"images/detail", images.ImageDetailList),
     route(r"images/(?P<image_id>[^/]+)", images.ImageItem),
     route(r"images/(?P<image_id>[^/]+)/metadata", images.ImageMetadata),
+    route(r"images/(?P<image_id>[^/]+)/metadata/(?P<key>[^/]+)", images.ImageMetadataItem),
     # no trailing slash: ``os-simple-tenant-usage/`` names an empty project, a 404 as in Nova
     re_path(r"^os-simple-tenant-usage$", usage.TenantUsageList.as_view()),
     route(r"os-simple-tenant-usage/(?P<project_id>[^/]+)", usage.TenantUsageItem),

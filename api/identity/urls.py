@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api.identity import v2, v3, versions
+from api.identity import account, v2, v3, versions
 
 urlpatterns = [
     path("", versions.Versions.as_view(), name="identity-versions"),
@@ -20,4 +20,5 @@ urlpatterns = [
     path("/v2.0", versions.V2Version.as_view(), name="identity-v2"),
     path("/v2.0/", versions.V2Version.as_view()),
     path("/v2.0/tokens", v2.Tokens.as_view(), name="identity-v2-tokens"),
+    path("/account/v1.0/user_catalogs", account.UserCatalogs.as_view(), name="identity-account-user-catalogs"),
 ]

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from api.faults import OverLimit
 from api.image.base import GlanceView, JsonPatchParser, JsonPatchV20Parser
 from api.image.render import glance_image
-from logic import image_write
+from logic import image_import, image_write
 from logic import images as rules
 from logic.quotas import QuotaExceeded
 
@@ -88,15 +88,17 @@ class ImageItem(GlanceView):
 
 
 class ImportInfo(GlanceView):
-    """``GET /image/v2/info/import``: the import methods (none: data comes by ``PUT .../file``; no URL import)."""
+    """``GET /image/v2/info/import``: ``local-path`` for administrators when IMAGE_IMPORT_DIR is set; no URL import."""
 
     def get(self, request):
-        return Response(
-            {
-                "import-methods": {
-                    "description": "Import methods available.",
-                    "type": "array",
-                    "value": [],
-                }
-            }
-        )
+        methods = [image_import.METHOD] if request.auth.is_admin and image_import.import_dir() else []
+        return Response({"import-methods": {"description": "Import methods available.", "type": "array", "value": methods}})
+
+
+class ImageImport(GlanceView):
+    """``POST /image/v2/images/{id}/import``: 202 once the file is in (the import is done when this answers)."""
+
+    def post(self, request, image_id):
+        body = request.data
+        image_import.import_into(request.auth, image_id, body.get("method") if isinstance(body, dict) else None)
+        return Response(status=202)

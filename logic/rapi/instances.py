@@ -165,6 +165,27 @@ class InstanceCalls(Transport):
             log.info("reinstall of %s: %s", name, reason)
         return int(self.request("POST", api_path("instances", name, "reinstall"), body=body))
 
+    def export_instance(
+        self,
+        name: str,
+        *,
+        target_node: str,
+        shutdown: bool = True,
+        shutdown_timeout: int | None = None,
+        long_sleep: bool = False,
+        reason: str | None = None,
+        depends: Sequence[int] = (),
+    ) -> int:
+        """A local backup export (``PUT /2/instances/<name>/export``): Ganeti runs the OS's export script per disk.
+
+        ``long_sleep``: allow the instance to stay down for the whole transfer when its
+        disks cannot be snapshotted (file disks); it is started again afterwards if it ran.
+        """
+        body: dict[str, Any] = {"mode": "local", "destination": target_node, "shutdown": shutdown, "long_sleep": long_sleep}
+        if shutdown_timeout is not None:
+            body["shutdown_timeout"] = int(shutdown_timeout)
+        return self._submit("PUT", api_path("instances", name, "export"), body=body, reason=reason, depends=depends)
+
     def rename_instance(
         self, name: str, new_name: str, *, ip_check: bool = False, name_check: bool = False, reason: str | None = None
     ) -> int:

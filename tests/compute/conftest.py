@@ -41,6 +41,7 @@ class RecordingJobs:
             "resize_server",
             "rebuild_server",
             "destroy_server",
+            "snapshot_server",
         }:
             return lambda *a, **k: self._job(name, *a, **k)
         if name == "console_info":
@@ -61,6 +62,7 @@ def jobs(monkeypatch) -> RecordingJobs:
         "resize_server",
         "rebuild_server",
         "destroy_server",
+        "snapshot_server",
         "console_info",
     ):
         monkeypatch.setattr(ganeti_jobs, name, getattr(fake, name))

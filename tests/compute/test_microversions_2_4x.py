@@ -1,7 +1,7 @@
 """Microversions 2.40-2.47 over HTTP: what changes in the APIs this cloud serves.
 
-2.40 (simple tenant usage), 2.41 (aggregates), 2.43 (os-hosts) and 2.45 (createImage's
-body) change APIs that are not served; 2.42's device tags are in test_microversions.py.
+2.40 (simple tenant usage), 2.41 (aggregates) and 2.43 (os-hosts) change APIs that are not
+served; 2.45 changes createImage's answer; 2.42's device tags are in test_microversions.py.
 """
 
 from __future__ import annotations
@@ -49,11 +49,24 @@ def test_network_proxy_actions_are_404_from_2_44(member, active, jobs, name):
     assert jobs.calls == [jobs.calls[0]]  # only the create's job: nothing was submitted
 
 
-@pytest.mark.parametrize("version", ["2.45", "2.47"])
-def test_create_image_and_backup_stay_refused(member, active, jobs, version):
+@pytest.mark.parametrize("version", ["2.44", "2.45", "2.47"])
+def test_create_image_and_backup_answer_the_image_id_from_2_45(member, active, jobs, version, tmp_path, settings):
+    from logic import image_deploy
+    from logic.models import Image
+
+    settings.CYCLADES = {**settings.CYCLADES, "IMAGE_FETCH_KEY_FILE": str(tmp_path / "key")}
+    image_deploy.ensure_key_file(tmp_path / "key")
     url = f"/compute/v2.1/servers/{active.pk}/action"
     for body in ({"createImage": {"name": "snap"}}, {"createBackup": {"name": "b", "backup_type": "daily", "rotation": 1}}):
-        assert member.post(url, body, format="json", **at(version)).status_code == 501
+        resp = member.post(url, body, format="json", **at(version))
+        assert resp.status_code == 202, resp.content
+        image = Image.objects.filter(status="queued").get()
+        if version == "2.44":
+            assert resp["Location"].endswith(f"/images/{image.pk}") and not resp.content
+        else:
+            assert resp.json() == {"image_id": str(image.pk)} and "Location" not in resp
+        Image.objects.filter(pk=image.pk).update(status="active")  # as if its upload had arrived
+    assert Image.objects.get(name="b").properties["backup_type"] == "daily"
 
 
 def test_the_request_id_headers_at_2_46(member, active):

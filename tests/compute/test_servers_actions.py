@@ -66,9 +66,23 @@ def test_bad_action_bodies_are_400(member, server):
     assert act(member, server, {"resize": {"flavorRef": "999999"}}).status_code == 400
 
 
-def test_create_image_is_501_with_a_message(member, server):
-    resp = act(member, server, {"createImage": {"name": "snap"}})
-    assert resp.status_code == 501 and "image" in resp.json()["notImplemented"]["message"]
+def test_create_image_answers_with_the_image_location_before_2_45(member, server, jobs, tmp_path, settings):
+    from logic import image_deploy
+    from logic.models import Image
+
+    settings.CYCLADES = {**settings.CYCLADES, "IMAGE_FETCH_KEY_FILE": str(tmp_path / "key")}
+    image_deploy.ensure_key_file(tmp_path / "key")
+    set_state(server, OperState.STARTED)
+    resp = act(member, server, {"createImage": {"name": "snap", "metadata": {"purpose": "test"}}})
+    assert resp.status_code == 202 and not resp.content
+    image = Image.objects.get(name="snap")
+    assert resp["Location"].endswith(f"/compute/v2.1/images/{image.pk}")
+    assert image.status == "queued" and image.visibility == "private" and image.owner_id == server.project_id
+    assert image.properties["purpose"] == "test" and image.properties["instance_uuid"] == str(server.pk)
+    snapshot = [c for c in jobs.calls if c[0] == "snapshot_server"]
+    assert len(snapshot) == 1 and set(snapshot[0][1][1]) == {"img_upload", "img_upload_image", "img_url"}
+    again = act(member, server, {"createImage": {"name": "snap2"}})
+    assert again.status_code == 409  # one snapshot at a time (tempest: the second while the first is saving)
 
 
 def test_lock_blocks_actions_and_delete_until_unlock(member, server, jobs):

@@ -167,7 +167,7 @@ def setup(concurrency: int, hypervisor: str | None = None) -> dict:
 
 
 def cleanup() -> dict:
-    """Remove this stack's Ganeti instances, then its networks (names starting with ``<prefix>-``)."""
+    """Remove this stack's Ganeti instances, then its networks and backup exports (names starting with ``<prefix>-``)."""
     from django.conf import settings
 
     prefix = settings.CYCLADES["GANETI_PREFIX"] + "-"
@@ -191,6 +191,26 @@ def cleanup() -> dict:
                 _retrying(lambda n=name: client.wait_for_job(client.remove_network(n), timeout=120))
                 removed["networks"].append(name)
     removed["rbd_images"] = _remove_rbd_images(prefix)
+    removed["exports"] = _remove_exports(prefix)
+    return removed
+
+
+def _remove_exports(prefix: str) -> list[str]:
+    """The backup exports snapshots left (Ganeti keeps one, empty, per exported instance; RAPI cannot remove them)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("gnt-ns") is None:
+        return []
+    listed = subprocess.run(["gnt-ns", "gnt-backup", "list", "--no-headers", "-o", "export"], capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    removed = []
+    for name in sorted({line.strip() for line in listed.stdout.splitlines() if line.strip().startswith(prefix)}):
+        done = subprocess.run(["gnt-ns", "gnt-backup", "remove", name], capture_output=True, text=True, timeout=120)
+        if done.returncode == 0:
+            removed.append(name)
+        else:
+            print(f"cleanup: export {name}: {done.stderr.strip()}", file=sys.stderr)
     return removed
 
 

@@ -241,6 +241,8 @@ def start(
         # Ganeti nodes (inside the sandbox's namespace) fetch images to deploy from the root side of its veth.
         "GUNICORN_BIND": f"127.0.0.1:{port},{services.GANETI_HOST_SIDE_IP}:{port}",
         "CYCLADES_IMAGE_FETCH_URL": f"http://{services.GANETI_HOST_SIDE_IP}:{port}",
+        # admins import image files from here (cyclades-manage image-import, Glance local-path, kamaki register)
+        "CYCLADES_IMAGE_IMPORT_DIR": str(workdir / "import"),
         "GUNICORN_WORKERS": str(workers),
         **_console_env(workdir),
         **(extra_env or {}),
