@@ -117,8 +117,10 @@ def _candidate_ids(project: Project) -> list[int] | None:
     return pinned or None
 
 
-def allocate(*, flavor: Flavor, project: Project) -> Backend:
+def allocate(*, flavor: Flavor, project: Project, host: str | None = None) -> Backend:
     """Pick a backend for a new server of ``flavor`` in ``project`` and reserve its room.
+
+    ``host``: only that backend (an admin's requested destination, Nova 2.74).
 
     Must run inside ``transaction.atomic()``. Raises :class:`NoBackendAvailable`.
     """
@@ -126,6 +128,8 @@ def allocate(*, flavor: Flavor, project: Project) -> Backend:
         raise RuntimeError("allocate() must run inside transaction.atomic(): it holds row locks until commit")
     need = Need.of(flavor)
     rows = Backend.objects.select_for_update().filter(offline=False, drained=False).order_by("id")
+    if host is not None:
+        rows = rows.filter(name=host)
     allowed = _candidate_ids(project)
     if allowed is not None:
         rows = rows.filter(id__in=allowed)

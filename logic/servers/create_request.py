@@ -9,7 +9,7 @@ from logic.errors import NotFoundError
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
 from logic.models import Flavor, Image, Keypair
-from logic.servers import counts, rebuild_options
+from logic.servers import counts, nova_options, rebuild_options
 from logic.servers.errors import Invalid
 from logic.servers.validation import (
     canonical_ip,
@@ -127,6 +127,10 @@ class CreateRequest:
     return_reservation_id: bool = False  # answer {"reservation_id": ...} instead of the server
     tags: list[str] = field(default_factory=list)  # from microversion 2.52
     security_groups: list[str] | None = None  # group ids for the new ports (None: the project's default)
+    hostname: str | None = None  # 2.90 (FQDN from 2.94): recorded for the guest's metadata
+    pinned_availability_zone: str | None = None  # the zone asked for (2.96 shows it)
+    scheduler_hints: dict = field(default_factory=dict)  # os:scheduler_hints (2.100 shows them)
+    host: str | None = None  # 2.74, admins: the Ganeti cluster to build on
 
 
 def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
@@ -163,6 +167,10 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
     user_data = rebuild_options.validate_user_data(spec.get("user_data"))
     description = validate_description(spec.get("description"))
     _, count = counts.counts(spec)  # as many as max_count: quota and placement refuse the whole request
+    hostname = nova_options.validate_hostname(spec["hostname"], fqdn=True) if spec.get("hostname") is not None else None
+    if hostname is not None and count > 1:
+        raise Invalid("Invalid input for field/attribute hostname: it cannot be set when creating several servers.")
+    nova_options.validate_trusted_certificates(spec.get("trusted_image_certificates"))
     return CreateRequest(
         name=name,
         flavor=flavor,
@@ -179,6 +187,12 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
         count=count,
         return_reservation_id=counts.return_reservation_id(spec),
         tags=_tags(spec),
+        hostname=hostname,
+        pinned_availability_zone=nova_options.validate_availability_zone(spec.get("availability_zone")),
+        scheduler_hints=nova_options.validate_scheduler_hints(
+            body.get("os:scheduler_hints", body.get("OS-SCH-HNT:scheduler_hints"))
+        ),
+        host=nova_options.requested_host(spec.get("host"), spec.get("hypervisor_hostname")),
     )
 
 
