@@ -192,7 +192,7 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
         scheduler_hints=nova_options.validate_scheduler_hints(
             body.get("os:scheduler_hints", body.get("OS-SCH-HNT:scheduler_hints"))
         ),
-        host=nova_options.requested_host(spec.get("host"), spec.get("hypervisor_hostname")),
+        host=nova_options.requested_host(ctx, spec.get("host"), spec.get("hypervisor_hostname")),
     )
 
 

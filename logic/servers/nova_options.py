@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from logic.errors import PolicyError
+from logic.identity import AuthContext
 from logic.models import Backend
 from logic.servers.errors import Invalid
 
@@ -77,14 +79,17 @@ def validate_trusted_certificates(value: object) -> None:
     )
 
 
-def requested_host(host: object, node: object) -> str | None:
+def requested_host(ctx: AuthContext, host: object, node: object) -> str | None:
     """The Ganeti cluster an admin asked for (2.74 ``host``/``hypervisor_hostname``: one cluster is both).
 
-    400 when it names no backend, or when the two name different ones.
+    403 for anyone else (Nova's default policy); 400 when it names no backend, or when the
+    two name different ones.
     """
     names = [n for n in (host, node) if n is not None]
     if not names:
         return None
+    if not ctx.is_admin:
+        raise PolicyError("Policy doesn't allow compute:servers:create:requested_destination to be performed.")
     for name in names:
         if not isinstance(name, str) or not 1 <= len(name) <= 255:
             raise Invalid("Invalid input for field/attribute host/hypervisor_hostname: a string of 1-255 characters.")

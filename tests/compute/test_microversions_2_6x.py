@@ -195,6 +195,8 @@ def test_host_on_create_is_for_admins_and_must_name_a_cluster(member, admin, job
     assert member.post("/compute/v2.1/servers", body, format="json", **at("2.74")).status_code == 403
     unknown = create_body(flavor, image, host="no-such-cluster")
     assert admin.post("/compute/v2.1/servers", unknown, format="json", **at("2.74")).status_code == 400
+    synnefo = {"server": {"name": "n", "flavorRef": str(flavor.pk), "imageRef": str(image.id), "host": backend.name}}
+    assert member.post("/compute/v2.0/servers", synnefo, format="json").status_code == 403  # the rule is the logic's
     mismatch = create_body(flavor, image, host=backend.name, hypervisor_hostname="other")
     assert admin.post("/compute/v2.1/servers", mismatch, format="json", **at("2.74")).status_code == 400
     assert Server.objects.count() == before
