@@ -126,15 +126,19 @@ def closed_backends():
     return Backend.objects.filter(Exists(present)).exclude(Exists(open_nodes)).values("id")
 
 
-def allocate(*, flavor: Flavor, project: Project) -> Backend:
+def allocate(*, flavor: Flavor, project: Project, host: str | None = None) -> Backend:
     """Pick a backend for a new server of ``flavor`` in ``project`` and reserve its room.
+
+    ``host``: only that backend (an admin's requested destination, Nova 2.74).
 
     Must run inside ``transaction.atomic()``. Raises :class:`NoBackendAvailable`.
     """
-    return place(flavor=flavor, project=project)[0]
+    return place(flavor=flavor, project=project, host=host)[0]
 
 
-def place(*, flavor: Flavor, project: Project, placement: Placement | None = None) -> tuple[Backend, str | None]:
+def place(
+    *, flavor: Flavor, project: Project, placement: Placement | None = None, host: str | None = None
+) -> tuple[Backend, str | None]:
     """:func:`allocate`, with the node constraints of ``placement`` (:mod:`logic.placement`).
 
     Returns the backend and the Ganeti node the server must be created on (None: Ganeti
@@ -145,6 +149,8 @@ def place(*, flavor: Flavor, project: Project, placement: Placement | None = Non
         raise RuntimeError("allocate() must run inside transaction.atomic(): it holds row locks until commit")
     need = Need.of(flavor)
     rows = Backend.objects.select_for_update().filter(offline=False, drained=False).order_by("id")
+    if host is not None:
+        rows = rows.filter(name=host)
     allowed = _candidate_ids(project)
     if allowed is not None:
         rows = rows.filter(id__in=allowed)

@@ -12,6 +12,7 @@ import re
 
 from django.db import transaction
 
+from logic import flavor_spec_rules
 from logic.errors import InvalidInput, NotFoundError
 from logic.flavors import _require_admin, get_flavor
 from logic.identity import AuthContext
@@ -48,11 +49,16 @@ def _locked(ctx: AuthContext, flavor_id: object) -> Flavor:
     return Flavor.objects.select_for_update().get(pk=flavor.pk)
 
 
-def set_specs(ctx: AuthContext, flavor_id: object, body: object) -> dict[str, str]:
-    """``POST``: add or replace the given keys; returns every extra spec."""
+def set_specs(ctx: AuthContext, flavor_id: object, body: object, *, known: bool = False) -> dict[str, str]:
+    """``POST``: add or replace the given keys; returns every extra spec.
+
+    ``known`` (Nova 2.86): also validate the keys of Nova's known namespaces (:mod:`logic.flavor_spec_rules`).
+    """
     if not isinstance(body, dict) or set(body) != {"extra_specs"}:
         raise InvalidInput('The request body must be {"extra_specs": {key: value, ...}}.')
     specs = _validated(body["extra_specs"])
+    if known:
+        flavor_spec_rules.validate(specs)
     with transaction.atomic():
         flavor = _locked(ctx, flavor_id)
         flavor.extra_specs = {**(flavor.extra_specs or {}), **specs}
@@ -60,13 +66,15 @@ def set_specs(ctx: AuthContext, flavor_id: object, body: object) -> dict[str, st
     return {str(k): str(v) for k, v in flavor.extra_specs.items()}
 
 
-def update_spec(ctx: AuthContext, flavor_id: object, key: str, body: object) -> dict[str, str]:
-    """``PUT .../{key}`` with ``{key: value}``: exactly that one key."""
+def update_spec(ctx: AuthContext, flavor_id: object, key: str, body: object, *, known: bool = False) -> dict[str, str]:
+    """``PUT .../{key}`` with ``{key: value}``: exactly that one key (``known``: as :func:`set_specs`)."""
     if not isinstance(body, dict) or len(body) != 1:
         raise InvalidInput("The request body must hold exactly one extra spec.")
     if key not in body:
         raise InvalidInput("The request body key does not match the key in the URL.")
     spec = _validated(body)
+    if known:
+        flavor_spec_rules.validate(spec)
     with transaction.atomic():
         flavor = _locked(ctx, flavor_id)
         flavor.extra_specs = {**(flavor.extra_specs or {}), **spec}

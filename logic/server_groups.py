@@ -147,9 +147,9 @@ def member_ids(group: ServerGroup) -> list[str]:
     return [str(pk) for pk in servers.values_list("pk", flat=True)]
 
 
-def group_ids(server: Server) -> list[str]:
+def group_ids(server_id: int) -> list[str]:
     """The groups a server is in (Nova's ``server_groups`` of a server, from 2.71)."""
-    return [str(u) for u in ServerGroup.objects.filter(memberships__server=server).values_list("uuid", flat=True)]
+    return [str(u) for u in ServerGroup.objects.filter(memberships__server_id=server_id).values_list("uuid", flat=True)]
 
 
 def hinted_group(ctx: AuthContext, hints: object) -> ServerGroup | None:

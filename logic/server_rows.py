@@ -59,6 +59,10 @@ _SERVER_COLUMNS = (
     "backend_opcode",
     "backend_jobstatus",
     "backend_reboot_type",
+    "locked_reason",
+    "hostname",
+    "pinned_availability_zone",
+    "scheduler_hints",
 )
 _NIC_COLUMNS = ("server_id", "index", "network_name", "network_id", "mac", "ipv4", "ipv6")
 
@@ -106,6 +110,10 @@ class ServerRow:
     backend_opcode: str | None  # the last job Ganeti reported (an operator's reboot shows as REBOOT)
     backend_jobstatus: str | None
     backend_reboot_type: str | None
+    locked_reason: str | None  # 2.73
+    hostname: str | None  # 2.90: the hostname asked for (None: the instance name)
+    pinned_availability_zone: str | None  # 2.96
+    scheduler_hints: dict | None  # 2.100: os:scheduler_hints as the create gave them
     image_id: str | None
     nics: list[NicRow] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)
@@ -136,6 +144,11 @@ def host_status(backend_name: str | None, offline: bool, drained: bool) -> str:
     if offline:
         return "DOWN"
     return "MAINTENANCE" if drained else "UP"
+
+
+def instance_name(server_id: int) -> str:
+    """The Ganeti instance name of a server (what the OS scripts name the guest)."""
+    return f"{settings.CYCLADES['GANETI_PREFIX']}-{server_id}"
 
 
 def admin_facts(server_ids: list[int]) -> dict[int, AdminFacts]:

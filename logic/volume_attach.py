@@ -10,6 +10,7 @@ leaves the volume in ``error`` with the reason (nothing will come from Ganeti).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 
 from django.db import transaction
@@ -105,9 +106,23 @@ def _submit(volume: Volume, task: str, request_id: str, submit: Callable[[], int
     return job_id
 
 
-def attach(ctx: AuthContext, server_id: object, volume_id: object, *, device: object = None, request_id: str) -> Volume:
-    """Attach an available volume of the caller to one of its servers (Ganeti ModifyInstance disk add/attach)."""
+def attach(
+    ctx: AuthContext,
+    server_id: object,
+    volume_id: object,
+    *,
+    device: object = None,
+    delete_on_termination: object = False,
+    request_id: str,
+) -> Volume:
+    """Attach an available volume of the caller to one of its servers (Ganeti ModifyInstance disk add/attach).
+
+    ``delete_on_termination`` (Nova 2.79): the volume goes with the server when it is deleted.
+    The attachment gets its id at once (Nova's Cinder attachment is made by the request).
+    """
     volumes.require_write(ctx)
+    if not isinstance(delete_on_termination, bool):
+        raise InvalidInput("Invalid input for field/attribute delete_on_termination: it must be a boolean.")
     if device is not None and not isinstance(device, str):
         raise InvalidInput("Invalid input for field/attribute device: it must be a string.")
     with transaction.atomic():
@@ -134,9 +149,22 @@ def attach(ctx: AuthContext, server_id: object, volume_id: object, *, device: ob
         volume.status, volume.attach_status = VolumeStatus.ATTACHING, VolumeAttachStatus.ATTACHING
         volume.server, volume.backend = server, server.backend
         volume.device = _device(server)
+        volume.delete_on_termination, volume.attachment_id = delete_on_termination, uuid.uuid4()
         volume.task, volume.task_request_id, volume.task_job_id, volume.fault = VolumeTask.ATTACH, request_id, None, None
         volume.save()
     _submit(volume, VolumeTask.ATTACH, request_id, lambda: volume_jobs.attach(volume, server))
+    volume.refresh_from_db()
+    return volume
+
+
+def set_delete_on_termination(ctx: AuthContext, server_id: object, volume_id: object, value: object) -> Volume:
+    """Change whether an attached volume goes with its server (Nova 2.85's attachment update)."""
+    volumes.require_write(ctx)
+    if not isinstance(value, bool):
+        raise InvalidInput("Invalid input for field/attribute delete_on_termination: it must be a boolean.")
+    with transaction.atomic():
+        volume = attachment(ctx, server_id, volume_id)
+        Volume.objects.filter(pk=volume.pk).update(delete_on_termination=value)
     volume.refresh_from_db()
     return volume
 

@@ -82,7 +82,8 @@ def _end_task(volume: Volume, event: Any) -> None:
     task, now = volume.task, timezone.now()
     if ok and task == VolumeTask.ATTACH:
         volume.status, volume.attach_status, volume.has_disk = VolumeStatus.IN_USE, VolumeAttachStatus.ATTACHED, True
-        volume.attached_at, volume.attachment_id, volume.last_server_id = event.event_time, uuid.uuid4(), volume.server_id
+        attachment_id = volume.attachment_id or uuid.uuid4()  # given by the attach request
+        volume.attached_at, volume.attachment_id, volume.last_server_id = event.event_time, attachment_id, volume.server_id
     elif ok and task == VolumeTask.DETACH:
         volume.status, volume.attach_status = VolumeStatus.AVAILABLE, VolumeAttachStatus.DETACHED
         if volume_rbd.is_rbd(volume.volume_type.disk_template):

@@ -176,7 +176,8 @@ class FlavorExtraSpecs(FlavorViewMixin):
         return Response({"extra_specs": {str(k): str(v) for k, v in (flavor.extra_specs or {}).items()}})
 
     def post(self, request, flavor_id):
-        return Response({"extra_specs": extra_specs.set_specs(request.auth, flavor_id, request.data)})
+        specs = extra_specs.set_specs(request.auth, flavor_id, request.data, known=self.mv("2.86"))
+        return Response({"extra_specs": specs})
 
 
 class FlavorExtraSpec(FlavorViewMixin):
@@ -189,7 +190,7 @@ class FlavorExtraSpec(FlavorViewMixin):
         return Response({key: str(specs[key])})
 
     def put(self, request, flavor_id, key):
-        return Response(extra_specs.update_spec(request.auth, flavor_id, key, request.data))
+        return Response(extra_specs.update_spec(request.auth, flavor_id, key, request.data, known=self.mv("2.86")))
 
     def delete(self, request, flavor_id, key):
         extra_specs.delete_spec(request.auth, flavor_id, key)

@@ -1,4 +1,8 @@
-"""``/servers/{id}/os-interface[/{port_id}]``: Nova's interface attach/detach over Neutron ports."""
+"""``/servers/{id}/os-interface[/{port_id}]``: Nova's interface attach/detach over Neutron ports.
+
+From 2.70 every attachment shows its device ``tag`` (always null: tagged attach, 2.49, is
+not offered, and a create's network tags are not kept on the ports).
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,27 @@ from api.compute.servers import ServerView
 from logic.neutron import interfaces
 
 
-class InterfaceList(ServerView):
+class _InterfaceView(ServerView):
+    def shaped(self, body: dict) -> dict:
+        if not self.is_synnefo and self.mv("2.70"):
+            body["tag"] = None
+        return body
+
+
+class InterfaceList(_InterfaceView):
     def get(self, request, server_id):
-        return Response({"interfaceAttachments": interfaces.listing(self.server(server_id))})
+        return Response({"interfaceAttachments": [self.shaped(b) for b in interfaces.listing(self.server(server_id))]})
 
     def post(self, request, server_id):
         ctx = self.writable()
         body, _job = interfaces.attach(ctx, self.server(server_id), request.data)
         body.pop("hotplug", None)  # Nova's schema has no such key; the README says NICs apply at the next boot
-        return Response({"interfaceAttachment": body})
+        return Response({"interfaceAttachment": self.shaped(body)})
 
 
-class InterfaceItem(ServerView):
+class InterfaceItem(_InterfaceView):
     def get(self, request, server_id, port_id):
-        return Response({"interfaceAttachment": interfaces.show(self.server(server_id), port_id)})
+        return Response({"interfaceAttachment": self.shaped(interfaces.show(self.server(server_id), port_id))})
 
     def delete(self, request, server_id, port_id):
         ctx = self.writable()

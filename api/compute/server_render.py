@@ -16,6 +16,7 @@ builds no model instance. Links are joined from prefixes computed once per reque
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from functools import lru_cache
 from logic import server_status
 from logic.enums import OperState
 from logic.models import Flavor
-from logic.server_rows import AdminFacts, ServerRow
+from logic.server_rows import AdminFacts, ServerRow, instance_name
 
 _PROGRESS_STATUSES = {"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE"}
 _VM_STATE = {
@@ -51,6 +52,14 @@ class NovaShape:
     extended_attributes_v23: bool = False  # 2.3, admins: reservation_id ... user_data
     host_status: bool = False  # 2.16, admins: UP/DOWN/MAINTENANCE/UNKNOWN/""
     embedded_flavor: bool = False  # 2.47: the flavor's details instead of its id and links
+    trusted_certificates: bool = False  # 2.63: ``trusted_image_certificates`` (always null here)
+    server_groups: bool = False  # 2.71: ``server_groups`` (show, update, rebuild; never in lists)
+    locked_reason: bool = False  # 2.73: ``locked_reason``
+    full_answers: bool = False  # 2.75: update and rebuild answer the whole server, as show does
+    hostname: bool = False  # 2.90: ``OS-EXT-SRV-ATTR:hostname`` for everyone
+    pinned_availability_zone: bool = False  # 2.96
+    image_properties: bool = False  # 2.98: the image's properties inside ``image``
+    scheduler_hints: bool = False  # 2.100
 
     @classmethod
     def of(cls, version, *, admin: bool) -> NovaShape:
@@ -64,6 +73,14 @@ class NovaShape:
             extended_attributes_v23=admin and at >= (2, 3),
             host_status=admin and at >= (2, 16),
             embedded_flavor=at >= (2, 47),
+            trusted_certificates=at >= (2, 63),
+            server_groups=at >= (2, 71),
+            locked_reason=at >= (2, 73),
+            full_answers=at >= (2, 75),
+            hostname=at >= (2, 90),
+            pinned_availability_zone=at >= (2, 96),
+            image_properties=at >= (2, 98),
+            scheduler_hints=at >= (2, 100),
         )
 
     @property
@@ -110,6 +127,11 @@ class Links:
 @lru_cache(maxsize=4096)
 def _host_id(project_id: str, backend_id: int) -> str:
     return hashlib.sha224(f"{project_id}{backend_id}".encode()).hexdigest()
+
+
+def hashed_host_id(project_id: str, backend_id: int) -> str:
+    """Nova's hostId of a placement: an opaque per-project hash of the backend."""
+    return _host_id(project_id, backend_id)
 
 
 def host_id(server: ServerRow) -> str:
@@ -202,6 +224,19 @@ def embedded_flavor(flavor: Flavor) -> dict:
     }
 
 
+def image_properties(properties: Mapping | None) -> dict[str, str | None]:
+    """An image's properties as a server shows them from 2.98 (strings of at most 255 characters, or null)."""
+    result: dict[str, str | None] = {}
+    for key, value in (properties or {}).items():
+        if not _PROPERTY_KEY.fullmatch(str(key)):
+            continue  # Nova's schema admits only these keys
+        result[str(key)] = None if value is None else str(value)[:255]
+    return result
+
+
+_PROPERTY_KEY = re.compile(r"[a-zA-Z0-9_:. ]{1,255}")
+
+
 def nova_common(
     server: ServerRow,
     links: Links,
@@ -210,10 +245,14 @@ def nova_common(
     status: str | None = None,
     extended_ips: bool = False,
     flavors: Mapping[int, dict] | None = None,
+    images: Mapping[str, dict] | None = None,
+    single: bool = False,
 ) -> dict:
     """The fields every full server view has (tempest's ``common_show_server``), as of ``shape``.
 
-    ``flavors``: the embedded flavors by id (:func:`embedded_flavor`), needed from 2.47.
+    ``flavors``: the embedded flavors by id (:func:`embedded_flavor`), needed from 2.47;
+    ``images``: the image properties by image id (:func:`image_properties`), from 2.98;
+    ``single``: one server's answer (show, update, rebuild), not a list's entry.
     """
     status = status or status_of(server)
     body = {
@@ -246,6 +285,20 @@ def nova_common(
         body["tags"] = list(server.tags)
     if shape.embedded_flavor and flavors is not None:
         body["flavor"] = flavors[server.flavor_id]
+    if shape.image_properties and server.image_id:
+        body["image"]["properties"] = (images or {}).get(server.image_id, {})
+    if shape.trusted_certificates:
+        body["trusted_image_certificates"] = None  # refused on create and rebuild: never any
+    if shape.server_groups and single:
+        from logic import server_groups  # one query, for a single server's body only
+
+        body["server_groups"] = server_groups.group_ids(server.pk)
+    if shape.locked_reason:
+        body["locked_reason"] = server.locked_reason
+    if shape.pinned_availability_zone:
+        body["pinned_availability_zone"] = server.pinned_availability_zone
+    if shape.scheduler_hints:
+        body["scheduler_hints"] = dict(server.scheduler_hints or {})
     return body
 
 
@@ -263,9 +316,12 @@ def nova_detail(
     shape: NovaShape = BASE_SHAPE,
     facts: AdminFacts | None = None,
     flavors: Mapping[int, dict] | None = None,
+    images: Mapping[str, dict] | None = None,
+    *,
+    single: bool = False,
 ) -> dict:
     """A server as ``GET /servers/{id}`` and ``/servers/detail`` show it (``facts``: for the admin parts)."""
-    body = nova_common(server, links, shape, extended_ips=True, flavors=flavors)
+    body = nova_common(server, links, shape, extended_ips=True, flavors=flavors, images=images, single=single)
     body.update(
         {
             "key_name": server.key_name,
@@ -297,13 +353,16 @@ def nova_detail(
                     "OS-EXT-SRV-ATTR:kernel_id": "",
                     "OS-EXT-SRV-ATTR:ramdisk_id": "",
                     # the OS scripts name the guest after the Ganeti instance (INSTANCE_NAME)
-                    "OS-EXT-SRV-ATTR:hostname": facts.instance_name,
+                    "OS-EXT-SRV-ATTR:hostname": server.hostname or facts.instance_name,
                     "OS-EXT-SRV-ATTR:root_device_name": None,
                     "OS-EXT-SRV-ATTR:user_data": facts.user_data,
                 }
             )
         if shape.host_status:
             body["host_status"] = facts.host_status
+    if shape.hostname:
+        # 2.90: everyone sees the hostname (what the guest is told; the instance name unless one was asked for)
+        body["OS-EXT-SRV-ATTR:hostname"] = server.hostname or instance_name(server.pk)
     return body
 
 

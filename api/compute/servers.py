@@ -1,213 +1,32 @@
 """Server endpoints: thin views that parse, authorize, call :mod:`logic.servers`, render.
 
 Both personalities use these views; :class:`api.compute.base.ComputeView` says
-which one a request is for, and :mod:`api.compute.server_render` shapes bodies.
+which one a request is for, and :mod:`api.compute.server_render` shapes bodies
+(:mod:`api.compute.server_base` holds the views' shared base).
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from urllib.parse import urlencode
 
 from rest_framework.response import Response
 
-from api.auth import require_write
 from api.compute import server_images
 from api.compute import server_render as render
-from api.compute.base import ComputeView, Microversion
-from api.faults import BadRequest, Conflict, NotFound, NotImplementedFault, ServiceUnavailable
-from api.renderers import FastJSONRenderer
-from logic import consoles, server_rows, server_tags
+from api.compute.server_base import (
+    LATER_CREATE_FIELDS,
+    LATER_REBUILD_FIELDS,
+    MAX_LIMIT,
+    TAG_FILTERS,
+    ServerView,
+    rule_errors,
+)
+from api.faults import BadRequest, Conflict, NotFound, NotImplementedFault
+from logic import consoles, server_tags
 from logic import servers as rules
-from logic.models import Flavor
 from logic.servers import scope
 
-# Nova's [api] max_limit: a list never returns more than this per page.
-MAX_LIMIT = 1000
-# the list filters on tags (2.26)
-TAG_FILTERS = frozenset({"tags", "tags-any", "not-tags", "not-tags-any"})
-# Nova's server statuses: from 2.38 a status filter outside them is a 400 (before: an empty list)
-NOVA_STATUSES = frozenset(
-    [
-        "ACTIVE",
-        "BUILD",
-        "DELETED",
-        "ERROR",
-        "HARD_REBOOT",
-        "MIGRATING",
-        "PASSWORD",
-        "PAUSED",
-        "REBOOT",
-        "REBUILD",
-        "RESCUE",
-        "RESIZE",
-        "REVERT_RESIZE",
-        "SHELVED",
-        "SHELVED_OFFLOADED",
-        "SHUTOFF",
-        "SOFT_DELETED",
-        "SUSPENDED",
-        "UNKNOWN",
-        "VERIFY_RESIZE",
-    ]
-)
-
-
-@contextmanager
-def rule_errors():
-    """Turn the rules' errors into OpenStack faults."""
-    try:
-        yield
-    except rules.Invalid as exc:
-        raise BadRequest(str(exc)) from None
-    except rules.Missing as exc:
-        raise NotFound(str(exc)) from None
-    except rules.Conflict as exc:
-        raise Conflict(str(exc)) from None
-    except rules.NotSupported as exc:
-        raise NotImplementedFault(str(exc)) from None
-    except consoles.ConsoleUnavailable as exc:
-        raise ServiceUnavailable(str(exc)) from None
-
-
-class ServerView(ComputeView):
-    """Common helpers of the server views."""
-
-    renderer_classes = [FastJSONRenderer]
-
-    def link_builder(self) -> render.Links:
-        """The request's link builder (built once: a page renders 1,000 servers with it)."""
-        links = getattr(self, "_links", None)
-        if links is None:
-            links = self._links = render.Links(self.base_url(), self.personality.value)
-        return links
-
-    def ctx(self):
-        return self.request.auth
-
-    def request_id(self) -> str:
-        return getattr(self.request._request, "request_id", "") or ""
-
-    def writable(self):
-        require_write(self.request.auth)
-        return self.request.auth
-
-    def server(self, server_id: str, **kwargs):
-        with rule_errors():
-            return rules.get_server(self.request.auth, server_id, include_deleted=self.is_synnefo, **kwargs)
-
-    def with_tags(self) -> bool:
-        return not self.is_synnefo and self.shape().tags
-
-    def row(self, server_id: str):
-        """The server as a row for rendering (NICs, metadata and, from 2.26, tags attached)."""
-        with rule_errors():
-            return rules.get_server_row(self.request.auth, server_id, include_deleted=self.is_synnefo, with_tags=self.with_tags())
-
-    def shape(self) -> render.NovaShape:
-        """What strict-Nova bodies hold at the negotiated microversion, for this caller."""
-        shape = getattr(self, "_shape", None)
-        if shape is None:
-            shape = self._shape = render.NovaShape.of(self.request.microversion, admin=self.request.auth.is_admin)
-        return shape
-
-    def admin_facts(self, rows) -> dict[int, server_rows.AdminFacts]:
-        """The admin-only facts of ``rows`` when the shape shows them (one query), else nothing."""
-        if self.is_synnefo or not rows or not self.shape().needs_admin_facts:
-            return {}
-        return server_rows.admin_facts([row.pk for row in rows])
-
-    def embedded_flavors(self, rows) -> dict[int, dict] | None:
-        """The flavors of ``rows`` as servers embed them from 2.47 (one query), else None."""
-        if self.is_synnefo or not rows or not self.shape().embedded_flavor:
-            return None
-        ids = {row.flavor_id for row in rows}
-        return {flavor.pk: render.embedded_flavor(flavor) for flavor in Flavor.objects.filter(pk__in=ids)}
-
-    def full(self, server, facts: dict | None = None, flavors: dict | None = None) -> dict:
-        if self.is_synnefo:
-            return render.synnefo_detail(server, self.link_builder())
-        if facts is None:
-            facts = self.admin_facts([server])
-        if flavors is None:
-            flavors = self.embedded_flavors([server])
-        return render.nova_detail(server, self.link_builder(), self.shape(), facts.get(server.pk), flavors)
-
-    def common(self, server) -> dict:
-        """The update/rebuild answer: Synnefo's full server, or Nova's common fields at this microversion."""
-        if self.is_synnefo:
-            return render.synnefo_detail(server, self.link_builder())
-        return render.nova_common(server, self.link_builder(), self.shape(), flavors=self.embedded_flavors([server]))
-
-    def versioned_fields(self, spec: object, fields: dict[str, str]) -> None:
-        """400 for a request field newer than the negotiated microversion (``fields``: name -> version)."""
-        if self.is_synnefo or not isinstance(spec, dict):
-            return
-        for name, version in fields.items():
-            if name in spec and not self.mv(version):
-                raise BadRequest(f"Invalid input for field/attribute {name}: it needs microversion {version} or later.")
-
-    def removed_fields(self, spec: object, fields: dict[str, str]) -> None:
-        """400 for a request field Nova removed at or before the negotiated microversion (name -> version)."""
-        if self.is_synnefo or not isinstance(spec, dict):
-            return
-        for name, version in fields.items():
-            if name in spec and self.mv(version):
-                raise BadRequest(f"Invalid input for field/attribute {name}: it was removed in microversion {version}.")
-
-    def check_create_networks(self, spec: object) -> None:
-        """What a create request's ``networks`` and block devices may hold at this microversion.
-
-        ``networks`` is required from 2.37, which also brings the ``"auto"``/``"none"``
-        strings; device ``tag`` keys are accepted on networks at 2.32-2.36 and on block
-        devices at 2.32, then on both from 2.42 (Nova lost them in between).
-        """
-        if self.is_synnefo or not isinstance(spec, dict):
-            return
-        networks = spec.get("networks")
-        if self.mv("2.37"):
-            if "networks" not in spec:
-                raise BadRequest("Invalid input: 'networks' is a required property from microversion 2.37.")
-        elif isinstance(networks, str):
-            raise BadRequest(f"Invalid input for field/attribute networks: {networks!r} needs microversion 2.37.")
-        version = self.request.microversion
-        network_tags = Microversion(2, 32) <= version <= Microversion(2, 36) or version >= Microversion(2, 42)
-        device_tags = version == Microversion(2, 32) or version >= Microversion(2, 42)
-        for entries, allowed, what in (
-            (networks, network_tags, "networks"),
-            (spec.get("block_device_mapping_v2"), device_tags, "block_device_mapping_v2"),
-        ):
-            if not allowed and isinstance(entries, list) and any(isinstance(e, dict) and "tag" in e for e in entries):
-                raise BadRequest(f"Invalid input for field/attribute {what}: 'tag' is not allowed at microversion {version}.")
-
-    def list_params(self):
-        """The list filters this caller may use at this microversion (Nova drops the others silently)."""
-        params = self.request.query_params
-        if self.is_synnefo:
-            return params
-        dropped = set()
-        if not self.mv("2.5") and not self.request.auth.is_admin:
-            dropped.add("ip6")  # non-admins may filter by IPv6 address from 2.5
-        if not self.mv("2.73"):
-            dropped.add("locked")  # the locked filter arrives in 2.73
-        if not self.mv("2.26"):
-            dropped |= TAG_FILTERS
-        if self.mv("2.38"):
-            for status in params.getlist("status"):
-                if status.upper() not in NOVA_STATUSES:
-                    raise BadRequest(f"Invalid status value: {status!r}.")
-        if not dropped & set(params):
-            return params
-        params = params.copy()
-        for name in dropped:
-            params.pop(name, None)
-        return params
-
-    def body(self) -> dict:
-        data = self.request.data
-        if not isinstance(data, dict):
-            raise BadRequest("The request body must be a JSON object.")
-        return data
+__all__ = ["MAX_LIMIT", "ServerView", "rule_errors"]
 
 
 # ----------------------------------------------------------------------------- collection
@@ -229,7 +48,8 @@ class ServerList(ServerView):
         if self.detail:
             facts = self.admin_facts(page)
             flavors = self.embedded_flavors(page)
-            items = [self.full(s, facts, flavors) for s in page]
+            images = self.image_properties(page)
+            items = [self.full(s, facts, flavors, images, single=False) for s in page]
         else:
             items = [render.nova_summary(s, links) for s in page]
         body: dict = {"servers": items}
@@ -244,9 +64,11 @@ class ServerList(ServerView):
     def post(self, request, **kwargs):
         ctx = self.writable()
         body = self.body()
-        self.versioned_fields(body.get("server"), {"description": "2.19", "tags": "2.52"})
-        self.removed_fields(body.get("server"), {"personality": "2.57"})
-        self.check_create_networks(body.get("server"))
+        spec = body.get("server")
+        self.versioned_fields(spec, {"description": "2.19", "tags": "2.52", **LATER_CREATE_FIELDS})
+        self.removed_fields(spec, {"personality": "2.57"})
+        self.check_create_networks(spec)
+        self.check_later_fields(spec)
         with rule_errors():
             spec = rules.parse_create(ctx, body)
             created = rules.create(ctx, spec, request_id=self.request_id())
@@ -280,7 +102,8 @@ class ServerItem(ServerView):
         ctx = self.writable()
         server = self.server(server_id)
         body = self.body()
-        self.versioned_fields(body.get("server"), {"description": "2.19"})
+        self.versioned_fields(body.get("server"), {"description": "2.19", "hostname": "2.90"})
+        self.check_later_fields(body.get("server"))
         with rule_errors():
             rules.update(ctx, server, body)
         return Response({"server": self.common(self.row(server_id))})
@@ -420,14 +243,16 @@ class ServerActionView(ServerView):
         return self.accepted()
 
     def rebuild(self, ctx, server_id, args, rid):
-        self.versioned_fields(args, {"description": "2.19", "key_name": "2.54", "user_data": "2.57"})
+        self.versioned_fields(args, {"description": "2.19", "key_name": "2.54", "user_data": "2.57", **LATER_REBUILD_FIELDS})
         self.removed_fields(args, {"personality": "2.57"})
+        self.check_later_fields(args)
         rebuilt, admin_pass = rules.rebuild(ctx, server_id, args, request_id=rid)
         server = self.row(server_id)
         body = self.common(server)
         if not self.is_synnefo and self.mv("2.54"):
             body["key_name"] = server.key_name
         if not self.is_synnefo and self.mv("2.57"):
+            body.pop("OS-EXT-SRV-ATTR:user_data", None)  # 2.75's whole server says user_data instead
             body["user_data"] = rebuilt.user_data
         body["adminPass"] = admin_pass
         return Response({"server": body}, status=202)
@@ -524,80 +349,3 @@ class ServerIPsByNetwork(ServerView):
         if network not in addresses:
             raise NotFound(f"There are no addresses of network {network} on this server.")
         return Response({network: addresses[network]})
-
-
-# ----------------------------------------------------------------------------- remote consoles
-class RemoteConsoles(ServerView):
-    """``POST /servers/{id}/remote-consoles`` (2.6 on): the console URL API that replaced the console actions."""
-
-    PROTOCOLS = {"vnc": {"novnc", "xvpvnc"}, "spice": {"spice-html5"}, "rdp": {"rdp-html5"}, "serial": {"serial"}}
-
-    def post(self, request, server_id):
-        if not self.mv("2.6"):
-            raise NotFound("The resource could not be found.")
-        body = self.body()
-        spec = body.get("remote_console")
-        if len(body) != 1 or not isinstance(spec, dict) or set(spec) != {"protocol", "type"}:
-            raise BadRequest('The request body must be {"remote_console": {"protocol": ..., "type": ...}}.')
-        protocols = dict(self.PROTOCOLS)
-        if self.mv("2.8"):
-            protocols["mks"] = {"webmks"}
-        protocol, kind = spec["protocol"], spec["type"]
-        if not isinstance(protocol, str) or not isinstance(kind, str) or kind not in protocols.get(protocol, ()):
-            raise BadRequest(f"Invalid remote console: protocol {protocol!r} with type {kind!r}.")
-        self.server(server_id)  # 404 for a missing server before saying what is missing here
-        if protocol != "vnc":
-            raise BadRequest(f"Unsupported remote console protocol {protocol!r}: this cloud offers vnc/novnc.")
-        with rule_errors():
-            body = consoles.nova_console(self.request.auth, server_id, protocol, kind)
-        return Response({"remote_console": body})
-
-
-# ----------------------------------------------------------------------------- tags (2.26)
-class TagView(ServerView):
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if not self.mv("2.26"):
-            raise NotFound("The resource could not be found.")
-
-
-class ServerTagList(TagView):
-    """``/servers/{id}/tags``: GET, PUT (replace all), DELETE (all)."""
-
-    def get(self, request, server_id):
-        with rule_errors():
-            return Response({"tags": server_tags.tags_of(self.server(server_id))})
-
-    def put(self, request, server_id):
-        ctx = self.writable()
-        with rule_errors():
-            return Response({"tags": server_tags.replace_all(ctx, server_id, self.body())})
-
-    def delete(self, request, server_id):
-        ctx = self.writable()
-        with rule_errors():
-            server_tags.delete_all(ctx, server_id)
-        return Response(status=204)
-
-
-class ServerTagItem(TagView):
-    """``/servers/{id}/tags/{tag}``: GET (204 when present), PUT (201 added, 204 already there), DELETE."""
-
-    def get(self, request, server_id, tag):
-        with rule_errors():
-            if not server_tags.has(request.auth, server_id, tag):
-                raise NotFound(f"Tag {tag} could not be found on instance {server_id}.")
-        return Response(status=204)
-
-    def put(self, request, server_id, tag):
-        ctx = self.writable()
-        with rule_errors():
-            added = server_tags.add(ctx, server_id, tag)
-        location = self.link("servers", server_id, "tags", tag)
-        return Response(status=201 if added else 204, headers={"Location": location})
-
-    def delete(self, request, server_id, tag):
-        ctx = self.writable()
-        with rule_errors():
-            server_tags.remove(ctx, server_id, tag)
-        return Response(status=204)

@@ -69,6 +69,13 @@ class Server(models.Model):
     access_ipv6 = models.CharField(max_length=45, blank=True, default="")
     locked = models.BooleanField(default=False)
     locked_reason = models.CharField(max_length=255, null=True, blank=True)
+    hostname = models.CharField(
+        max_length=255, null=True, blank=True, help_text="Nova's hostname (2.90, FQDN from 2.94); None: the instance name."
+    )
+    pinned_availability_zone = models.CharField(
+        max_length=255, null=True, blank=True, help_text="The availability zone the create asked for (Nova 2.96)."
+    )
+    scheduler_hints = models.JSONField(default=dict, blank=True, help_text="os:scheduler_hints of the create (Nova 2.100).")
     awaiting_resize_confirm = models.BooleanField(default=False)
     reservation_id = models.CharField(
         max_length=16, null=True, blank=True, help_text="Shared by the servers one create request made (Nova's r-xxxxxxxx)."

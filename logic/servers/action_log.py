@@ -31,6 +31,10 @@ def page(server: Server, params, max_limit: int) -> tuple[list[ServerAction], bo
     qs = _ordered(server)
     if since := params.get("changes-since"):
         qs = qs.filter(updated__gte=parse_changes_since(since))
+    if before := params.get("changes-before"):  # 2.66
+        if since and parse_changes_since(since) > parse_changes_since(before):
+            raise Invalid("The value of changes-since must be less than or equal to changes-before.")
+        qs = qs.filter(updated__lte=parse_changes_since(before))
     if marker := params.get("marker"):
         anchor = server.actions.filter(request_id=marker).order_by("-start_time", "-id").first()
         if anchor is None:

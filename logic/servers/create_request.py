@@ -10,7 +10,7 @@ from logic.errors import NotFoundError
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
 from logic.models import Flavor, Image, Keypair, ServerGroup
-from logic.servers import counts, rebuild_options
+from logic.servers import counts, nova_options, rebuild_options
 from logic.servers.errors import Invalid
 
 if TYPE_CHECKING:
@@ -149,6 +149,10 @@ class CreateRequest:
     security_groups: list[str] | None = None  # group ids for the new ports (None: the project's default)
     group: ServerGroup | None = None  # the server group of the ``group`` scheduler hint
     boot: BootVolume | None = None  # the boot disk is this RBD volume (boot from volume)
+    hostname: str | None = None  # 2.90 (FQDN from 2.94): recorded for the guest's metadata
+    pinned_availability_zone: str | None = None  # the zone asked for (2.96 shows it)
+    scheduler_hints: dict = field(default_factory=dict)  # os:scheduler_hints (2.100 shows them)
+    host: str | None = None  # 2.74, admins: the Ganeti cluster to build on
 
 
 def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
@@ -198,6 +202,10 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
     group = server_groups.hinted_group(ctx, hints)
     if boot is not None and boot.source == "volume" and count > 1:
         raise Invalid("Several servers cannot boot from the same volume.")
+    hostname = nova_options.validate_hostname(spec["hostname"], fqdn=True) if spec.get("hostname") is not None else None
+    if hostname is not None and count > 1:
+        raise Invalid("Invalid input for field/attribute hostname: it cannot be set when creating several servers.")
+    nova_options.validate_trusted_certificates(spec.get("trusted_image_certificates"))
     return CreateRequest(
         name=name,
         flavor=flavor,
@@ -216,6 +224,12 @@ def parse_create(ctx: AuthContext, body: object) -> CreateRequest:
         tags=_tags(spec),
         group=group,
         boot=boot,
+        hostname=hostname,
+        pinned_availability_zone=nova_options.validate_availability_zone(spec.get("availability_zone")),
+        scheduler_hints=nova_options.validate_scheduler_hints(
+            body.get("os:scheduler_hints", body.get("OS-SCH-HNT:scheduler_hints"))
+        ),
+        host=nova_options.requested_host(ctx, spec.get("host"), spec.get("hypervisor_hostname")),
     )
 
 

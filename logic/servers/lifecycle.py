@@ -9,7 +9,7 @@ from logic.enums import OperState, ServerTask
 from logic.identity import AuthContext
 from logic.models import Server, ServerMetadata, ServerTag
 from logic.neutron import server_ports
-from logic.servers import boot_volume, nics
+from logic.servers import boot_volume, nics, nova_options
 from logic.servers import volumes as server_volumes
 from logic.servers.create_request import CreateRequest
 from logic.servers.errors import Invalid
@@ -53,10 +53,15 @@ def create(ctx: AuthContext, req: CreateRequest, *, request_id: str) -> list[Ser
                 "task_request_id": request_id,
                 "reservation_id": reservation,
                 "launch_index": index,
+                "hostname": req.hostname,
+                "pinned_availability_zone": req.pinned_availability_zone,
+                "scheduler_hints": req.scheduler_hints,
             }
             try:
                 with transaction.atomic():
-                    backend, node = allocator.place(flavor=req.flavor, project=ctx.project, placement=Placement(group))
+                    backend, node = allocator.place(
+                        flavor=req.flavor, project=ctx.project, placement=Placement(group), host=req.host
+                    )
             except allocator.NoBackendAvailable as exc:
                 server = Server.objects.create(**fields, operstate=OperState.ERROR, fault=make_fault(500, str(exc)))
                 log_action(ctx, server, "create", request_id, finished=True, result="Error", message=str(exc))
@@ -90,7 +95,7 @@ def update(ctx: AuthContext, server: Server, body: object) -> Server:
     if not isinstance(body, dict) or not isinstance(body.get("server"), dict):
         raise Invalid('The request body must be {"server": {...}}.')
     spec = body["server"]
-    allowed = {"name", "accessIPv4", "accessIPv6", "description", "OS-DCF:diskConfig"}
+    allowed = {"name", "accessIPv4", "accessIPv6", "description", "OS-DCF:diskConfig", "hostname"}
     if unknown := set(spec) - allowed:
         raise Invalid(f"Additional properties are not allowed: {', '.join(sorted(unknown))}.")
     fields = []
@@ -106,6 +111,9 @@ def update(ctx: AuthContext, server: Server, body: object) -> Server:
     if "description" in spec:
         server.description = validate_description(spec["description"])
         fields.append("description")
+    if "hostname" in spec:
+        server.hostname = nova_options.validate_hostname(spec["hostname"], fqdn=True)
+        fields.append("hostname")
     if fields:
         server.save(update_fields=[*fields, "updated_at"])
     return server

@@ -123,6 +123,52 @@ def filter_servers(qs: QuerySet[Server], params, *, include_deleted_recent: bool
             qs = qs.filter(pk__in=ServerNIC.objects.filter(**{f"{column}__regex": pattern}).values("server_id"))
     if (locked := params.get("locked")) is not None and locked.lower() in ("true", "false", "1", "0"):
         qs = qs.filter(locked=locked.lower() in ("true", "1"))
+    return _state_filters(qs, params)
+
+
+# vm_state / power_state / task_state filters (Nova's names) over this cloud's columns
+_VM_STATES = {
+    "building": Q(operstate=OperState.BUILD),
+    "active": Q(operstate=OperState.STARTED, awaiting_resize_confirm=False),
+    "stopped": Q(operstate=OperState.STOPPED, awaiting_resize_confirm=False),
+    "resized": Q(awaiting_resize_confirm=True),
+    "error": Q(operstate=OperState.ERROR),
+    "deleted": Q(deleted=True) | Q(operstate=OperState.DESTROYED),
+}
+_SHUT_DOWN = [OperState.STOPPED, OperState.ERROR, OperState.DESTROYED]
+_POWER_STATES = {"0": ~Q(operstate__in=[OperState.STARTED, *_SHUT_DOWN]), "1": Q(operstate=OperState.STARTED),
+                 "4": Q(operstate__in=_SHUT_DOWN)}  # fmt: skip
+
+
+def _state_filters(qs: QuerySet[Server], params) -> QuerySet[Server] | None:
+    """``changes-before`` (2.66) and the filters Nova opened to everyone in 2.83 (key_name, user_id,
+    availability_zone, vm_state, power_state, task_state); the API drops the ones a caller may not use."""
+    if before := params.get("changes-before"):
+        since = params.get("changes-since")
+        limit = parse_changes_since(before)
+        if since and parse_changes_since(since) > limit:
+            raise Invalid("The value of changes-since must be less than or equal to changes-before.")
+        qs = qs.filter(updated_at__lte=limit)
+    if key_name := params.get("key_name"):
+        qs = qs.filter(key_name=key_name)
+    if user_id := params.get("user_id"):
+        qs = qs.filter(user_id=user_id)
+    if (zone := params.get("availability_zone")) is not None and zone != "nova":
+        return None  # one zone: every server is in "nova"
+    for name, table in (("vm_state", _VM_STATES), ("power_state", _POWER_STATES)):
+        if values := params.getlist(name) if hasattr(params, "getlist") else []:
+            matched = [table[v.lower()] for v in values if v.lower() in table]
+            if not matched:
+                return None
+            combined = Q()
+            for q in matched:
+                combined |= q
+            qs = qs.filter(combined)
+    if values := params.getlist("task_state") if hasattr(params, "getlist") else []:
+        tasks = [t for t in ServerTask.values if server_status.task_state(t) in values]
+        if not tasks:
+            return None
+        qs = qs.filter(task__in=tasks)
     return qs
 
 

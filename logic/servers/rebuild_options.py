@@ -1,4 +1,4 @@
-"""What a rebuild may change besides the image: the key pair (Nova 2.54) and the user data (2.57).
+"""What a rebuild may change besides the image: the key pair (Nova 2.54), the user data (2.57), the hostname (2.90).
 
 Neither reaches Ganeti (the key and the user data are for the metadata service and
 config drive, never OS parameters): the rebuild records them on the server.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from logic.identity import AuthContext
 from logic.models import Keypair
+from logic.servers import nova_options
 from logic.servers.errors import Invalid
 
 MAX_USER_DATA = 65535
@@ -40,4 +41,7 @@ def changes(ctx: AuthContext, spec: dict) -> dict:
         result["key_data"] = keypair.public_key if keypair else None
     if "user_data" in spec:
         result["user_data"] = validate_user_data(spec["user_data"])
+    if spec.get("hostname") is not None:
+        result["hostname"] = nova_options.validate_hostname(spec["hostname"], fqdn=True)
+    nova_options.validate_trusted_certificates(spec.get("trusted_image_certificates"))
     return result

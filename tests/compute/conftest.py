@@ -119,3 +119,16 @@ def server(member, jobs, backend, flavor, image):
     resp = member.post("/compute/v2.1/servers", body, format="json")
     assert resp.status_code == 202
     return Server.objects.get(pk=int(resp.json()["server"]["id"]))
+
+
+@pytest.fixture
+def attached(member, server):
+    """A volume attached (in-use) to ``server`` as a finished attach leaves it."""
+    from logic.enums import VolumeAttachStatus, VolumeStatus
+    from logic.models import Volume, VolumeType
+
+    kind = VolumeType.objects.create(name="file", disk_template="file")
+    return Volume.objects.create(
+        project=member.project, user=member.user_obj, size=1, volume_type=kind, status=VolumeStatus.IN_USE,
+        attach_status=VolumeAttachStatus.ATTACHED, server=server, device="/dev/vdb", has_disk=True,
+    )  # fmt: skip

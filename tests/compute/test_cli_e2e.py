@@ -68,7 +68,10 @@ def test_flavor_image_keypair_and_limits_commands(cli, stack):
 
 def test_server_lifecycle(cli):
     name = f"cli{os.getpid()}"
+    # the CLI negotiates the highest version both sides know (2.100): an FQDN hostname (2.94), a pinned
+    # zone (2.96) and scheduler hints (2.100) come back in its view of the server
     server = cli("server", "create", "--image", "cirros-noop", "--flavor", "m1.tiny", "--network", "private", "--wait",
+                 "--hostname", f"{name}.example.org", "--availability-zone", "nova", "--hint", "target_cell=cell1",
                  name, "-f", "json", timeout=600)  # fmt: skip
     assert server["status"] == "ACTIVE"
     server_id = server["id"]
@@ -80,6 +83,10 @@ def test_server_lifecycle(cli):
         assert row["Image"] == "cirros-noop", row
         shown = cli("server", "show", name, "-f", "json")
         assert shown["id"] == server_id and flavor_name(shown) == "m1.tiny"
+        assert shown["OS-EXT-SRV-ATTR:hostname"] == f"{name}.example.org" and shown["pinned_availability_zone"] == "nova"
+        assert shown["scheduler_hints"] == {"target_cell": "cell1"}
+        cli("server", "set", "--hostname", f"{name}-renamed", name)
+        assert cli("server", "show", server_id, "-f", "json")["OS-EXT-SRV-ATTR:hostname"] == f"{name}-renamed"
 
         cli("server", "stop", name)
         wait_status(cli, server_id, "SHUTOFF")
