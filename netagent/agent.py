@@ -42,6 +42,7 @@ class Snapshot:
     nics: list[NicPolicy]
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     nat: list[Nat] = field(default_factory=list)
+    bridges: list[str] = field(default_factory=list)  # per-network bridges this node must have
 
 
 class Node:
@@ -79,6 +80,14 @@ class Node:
     def interfaces(self) -> set[str]:
         return {link["ifname"] for link in json.loads(self._run(["ip", "-j", "link", "show"]) or "[]")}
 
+    def ensure_bridges(self, links: Iterable[str]) -> list[str]:
+        """Make the missing bridges (up); returns those made."""
+        missing = sorted(set(links) - self.interfaces())
+        for link in missing:
+            self._run(["ip", "link", "add", link, "type", "bridge"])
+            self._run(["ip", "link", "set", link, "up"])
+        return missing
+
     def load(self, ruleset: str) -> None:
         self._run(["nft", "-f", "-"], stdin=ruleset)
 
@@ -112,6 +121,8 @@ class Agent:
         """One pass; True if new rules were loaded."""
         taps = self.live_taps()
         snapshot = self.source(taps)
+        if made := self.node.ensure_bridges(snapshot.bridges):
+            log.info("made bridges %s", ", ".join(made))
         ruleset = render(snapshot.nics, groups=snapshot.groups, stateful=self.stateful, nat=snapshot.nat)
         if ruleset == self.loaded:
             return False

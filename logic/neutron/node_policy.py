@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from django.db import connections
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from logic.models import FloatingIP, IPAllocation, Port, SecurityGroup, SecurityGroupRule
+from logic.models import BackendNetwork, FloatingIP, IPAllocation, Port, SecurityGroup, SecurityGroupRule
 from logic.neutron import firewall
 from netagent.agent import Snapshot
 from netagent.rules import Nat, NicPolicy
@@ -31,7 +31,9 @@ CHANNEL = "cyclades_netagent"
 log = logging.getLogger("cyclades.netagent")
 
 
-def snapshot(taps: Sequence[Tap]) -> Snapshot:
+def snapshot(taps: Sequence[Tap], *, backend: str | None = None, bridge_prefix: str = "") -> Snapshot:
+    """What the database says of ``taps``; with ``backend`` and ``bridge_prefix``, also the per-network
+    bridges of the networks connected on that cluster (a rebooted node makes them again before a start needs them)."""
     by_mac = {t.mac: t for t in taps}
     ports = list(Port.objects.filter(mac__in=list(by_mac)).prefetch_related("fixed_ips", "security_groups"))
     known = {p.mac for p in ports}
@@ -44,7 +46,16 @@ def snapshot(taps: Sequence[Tap]) -> Snapshot:
         "floating_ip_address", "fixed_ip_address", "port_id"
     )
     nat = [Nat(floating, fixed, link_of[port_id]) for floating, fixed, port_id in fips if "." in fixed]
-    return Snapshot(nics=nics, groups=firewall.remote_groups(ports), nat=nat)
+    bridges = []
+    if backend and bridge_prefix:
+        bridges = sorted(
+            set(
+                BackendNetwork.objects.filter(backend__name=backend, network__ganeti_link__startswith=bridge_prefix).values_list(
+                    "network__ganeti_link", flat=True
+                )
+            )
+        )
+    return Snapshot(nics=nics, groups=firewall.remote_groups(ports), nat=nat, bridges=bridges)
 
 
 def _notify(sender, using: str = "default", **kwargs) -> None:

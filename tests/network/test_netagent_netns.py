@@ -20,7 +20,7 @@ import time
 import pytest
 from django.db import connections
 
-from logic.models import Port
+from logic.models import Network, Port
 from logic.neutron.node_policy import Listener, snapshot
 from netagent import ifup
 from netagent.agent import Agent, Node
@@ -102,7 +102,9 @@ def guest(ns: str, mac: str, ip: str, gateway: str | None = None) -> str:
     return tap
 
 
-def ganeti_ifup(script: str, tap: str, mac: str, ip: str, instance: str, index: int = 0) -> subprocess.CompletedProcess:
+def ganeti_ifup(
+    script: str, tap: str, mac: str, ip: str, instance: str, index: int = 0, link: str = "br0"
+) -> subprocess.CompletedProcess:
     """Run the installed hook as Ganeti's kvm-ifup does (hv_base.ConfigureNIC's environment), on the node."""
     env = {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -114,8 +116,8 @@ def ganeti_ifup(script: str, tap: str, mac: str, ip: str, instance: str, index: 
         "INTERFACE_UUID": f"uuid-{instance}-{index}",
         "TAGS": "",
         "IP": ip,
-        "LINK": "br0",
-        "BRIDGE": "br0",
+        "LINK": link,
+        "BRIDGE": link,
     }
     args = ["ip", "netns", "exec", BR, "env", "-i", *(f"{k}={v}" for k, v in env.items()), "bash", script]
     return subprocess.run(args, capture_output=True, text=True, timeout=30)
@@ -290,3 +292,59 @@ def test_floating_ip_nat_follows_associate_and_disassociate(node, member, admin)
         assert "dnat to 10.0.0.5" not in handle.agent.loaded
     finally:
         server.kill()
+
+
+SNIFF = """
+    import socket, sys, time
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3)); s.bind(("eth0", 0)); s.settimeout(0.2)
+    source, seen, deadline = bytes.fromhex(sys.argv[1].replace(":", "")), 0, time.monotonic() + 4
+    print("ready", flush=True)
+    while time.monotonic() < deadline:
+        try:
+            seen += s.recv(2000)[6:12] == source
+        except TimeoutError:
+            pass
+    print(seen)
+"""
+
+
+def sniff(ns: str, mac: str) -> subprocess.Popen:
+    """Count the frames from ``mac`` that reach ``ns``'s eth0 over 4 s."""
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", ns, sys.executable, "-c", textwrap.dedent(SNIFF), mac], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def test_each_private_network_has_its_own_bridge_and_projects_do_not_share_l2(node, member, other, settings, tmp_path):
+    handle, _ = node
+    prefix = f"n{os.getpid() % 10000}"
+    settings.CYCLADES = {**settings.CYCLADES, "NETWORK_BRIDGE_PREFIX": prefix}
+    script = ifup.install(str(tmp_path / "ganeti"), handle.state, bridge_prefix=prefix, wait=10)
+    nets = {}
+    for client, label in ((member, "mine"), (other, "theirs")):
+        body = make_network(client, name=label)
+        make_subnet(client, body["id"], "10.0.0.0/24")  # the same range in both projects
+        nets[label] = body["id"]
+    link = {label: Network.objects.get(pk=pk).ganeti_link for label, pk in nets.items()}
+    assert link["mine"] != link["theirs"] and all(v.startswith(prefix) for v in link.values())
+    # no port security: what keeps the projects apart here is the bridges alone, not the rules
+    plan = ((A, member, "mine", "10.0.0.5"), (B, member, "mine", "10.0.0.6"), (EXT, other, "theirs", "10.0.0.7"))
+    macs = {}
+    for n, (ns, client, label, ip) in enumerate(plan):
+        body = {"network_id": nets[label], "fixed_ips": [{"ip_address": ip}], "port_security_enabled": False}
+        port = post(client, "ports", "port", **body)
+        assert port.status_code == 201, port.content
+        macs[ns] = port.json()["port"]["mac_address"]
+        tap = guest(ns, macs[ns], ip)
+        env_link = link[label]
+        done = ganeti_ifup(script, tap, macs[ns], ip, f"vm{n}", link=env_link)
+        assert done.returncode == 0, done.stderr
+        assert f"master {env_link}" in in_ns(BR, "ip", "-o", "link", "show", tap).stdout  # the ifup made the bridge
+
+    same, foreign = sniff(B, macs[A]), sniff(EXT, macs[A])
+    assert ping(A, "10.0.0.6")  # the control: same network, same bridge
+    assert not ping(A, "10.0.0.7")  # another project's guest, same range, another bridge: unreachable
+    assert int(same.communicate(timeout=15)[0]) > 0
+    assert int(foreign.communicate(timeout=15)[0]) == 0  # not one frame of A's (not even its ARP broadcasts)

@@ -26,29 +26,45 @@ class Command(BaseCommand):
         parser.add_argument("--stateful", action="store_true", help="use ct state (needs bridge conntrack)")
         parser.add_argument("--once", action="store_true", help="sync once and exit")
         parser.add_argument("--install-ifup", metavar="CONF_DIR", help="write CONF_DIR/kvm-vif-bridge and exit")
-        parser.add_argument("--bridge-prefix", default="", help="ifup makes missing bridges named so (per-network links)")
+        parser.add_argument(
+            "--bridge-prefix",
+            default="",
+            help="ifup, hooks and agent make missing bridges named so (default NETWORK_BRIDGE_PREFIX)",
+        )
+        parser.add_argument("--hooks-dir", help="with --install-ifup and --bridge-prefix: Ganeti's hooks dir (CONF_DIR/hooks)")
+        parser.add_argument("--backend", help="this node's cluster (Backend name): keep its networks' bridges")
         parser.add_argument("--ifup-wait", type=float, default=10.0, help="how long ifup waits for the rules (s)")
 
     def handle(self, *args, **options):
         from logic.neutron.node_policy import Listener, snapshot
-        from netagent import ifup
+        from netagent import bridge_hook, ifup
         from netagent.agent import Agent, Node
 
+        prefix = options["bridge_prefix"] or settings.CYCLADES["NETWORK_BRIDGE_PREFIX"]
         if options["install_ifup"]:
             try:
                 path = ifup.install(
                     options["install_ifup"],
                     options["state_dir"],
-                    bridge_prefix=options["bridge_prefix"],
+                    bridge_prefix=prefix,
                     wait=options["ifup_wait"],
                 )
+                paths = [path]
+                if prefix:
+                    hooks_dir = options["hooks_dir"] or os.path.join(options["install_ifup"], "hooks")
+                    paths.append(bridge_hook.install(hooks_dir, prefix))
             except (OSError, ValueError) as exc:
                 raise CommandError(str(exc)) from exc
-            self.stdout.write(f"installed {path}")
+            for path in paths:
+                self.stdout.write(f"installed {path}")
             return
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+        def source(taps):
+            return snapshot(taps, backend=options["backend"], bridge_prefix=prefix)
+
         agent = Agent(
-            options["state_dir"], snapshot, Node(options["netns"]), stateful=options["stateful"], resync=options["resync"]
+            options["state_dir"], source, Node(options["netns"]), stateful=options["stateful"], resync=options["resync"]
         )
         if options["once"]:
             changed = agent.sync()
