@@ -361,6 +361,15 @@ SETTINGS: list[Setting] = [
     Setting(
         "QUOTA_FLOATING_IPS", "int", 10, "Default limit of floating IPs per project (-1 = unlimited).", validate=_quota_limit
     ),
+    Setting("QUOTA_SUBNETS", "int", 100, "Default limit of subnets per project (-1 = unlimited).", validate=_quota_limit),
+    Setting("QUOTA_PORTS", "int", 500, "Default limit of ports per project (-1 = unlimited).", validate=_quota_limit),
+    Setting(
+        "QUOTA_SECURITY_GROUPS",
+        "int",
+        10,
+        "Default limit of security groups per project, its default group included (-1 = unlimited).",
+        validate=_quota_limit,
+    ),
     Setting("QUOTA_VOLUMES", "int", 10, "Default limit of volumes per project (-1 = unlimited).", validate=_quota_limit),
     Setting(
         "QUOTA_VOLUME_GB", "int", 1000, "Default limit of volume size in GiB per project (-1 = unlimited).", validate=_quota_limit

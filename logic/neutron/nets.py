@@ -23,7 +23,7 @@ from logic.enums import QuotaResource
 from logic.errors import NotFoundError
 from logic.identity import AuthContext
 from logic.models import Network, Port, Subnet
-from logic.neutron import ganeti_networks
+from logic.neutron import ganeti_networks, quota
 from logic.neutron.errors import NeutronConflict, NeutronForbidden, NeutronNotFound, invalid
 from logic.neutron.values import boolean, integer, name_or_description, owner_for, reject_unknown
 
@@ -171,7 +171,9 @@ def delete(ctx: AuthContext, network_id: object) -> None:
                 "NetworkInUse",
                 f"Unable to complete operation on network {network.pk}. There are one or more ports still in use on the network.",
             )
-        Subnet.objects.filter(network=network).delete()
+        subnets = Subnet.objects.filter(network=network)
+        quota.free(subnets.values_list("project_id", flat=True), QuotaResource.SUBNETS, f"delete network {network.pk}")
+        subnets.delete()
         network.deleted = True
         network.revision_number += 1
         network.save(update_fields=["deleted", "revision_number", "updated_at"])
