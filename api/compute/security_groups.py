@@ -26,6 +26,9 @@ class GroupList(ProxyView):
     def post(self, request):
         return Response({"security_group": nova_groups.create(self.writable(), request.data)})
 
+    def delete(self, request):  # DELETE /os-security-groups/ without an id: Nova's 404
+        raise NotFound("Security group not found: no id given.")
+
 
 class GroupItem(ProxyView):
     def get(self, request, group_id):

@@ -11,6 +11,7 @@ from typing import Any
 
 from logic.errors import ConflictError, InvalidInput, NotFoundError
 from logic.identity import AuthContext
+from logic.ids import parse_uuid
 from logic.models import FloatingIP, Network, Server
 from logic.neutron import floating_ips, server_ports
 from logic.neutron.errors import NeutronBadRequest, NeutronConflict, NeutronNotFound
@@ -59,13 +60,18 @@ def show(ctx: AuthContext, fip_id: str) -> dict[str, Any]:
 def allocate(ctx: AuthContext, body: object) -> dict[str, Any]:
     pool = body.get("pool") if isinstance(body, dict) else None
     networks = Network.objects.filter(public=True, deleted=False).order_by("created_at")
-    network = networks.filter(name=pool).first() if pool else networks.first()
+    network = (networks.filter(name=pool).first() or _by_id(networks, pool)) if pool else networks.first()
     if network is None:
         raise NotFoundError(f"Floating IP pool not found: {pool}." if pool else "No floating IP pool is configured.")
     try:
         return _render(floating_ips.create(ctx, {"floating_network_id": str(network.pk)}))
     except NeutronBadRequest as exc:  # the pool has no IPv4 subnet or no free address
         raise NotFoundError(f"No more floating IPs in pool {network.name}: {exc}") from None
+
+
+def _by_id(networks, pool: object):
+    pk = parse_uuid(pool)
+    return networks.filter(pk=pk).first() if pk is not None else None
 
 
 def release(ctx: AuthContext, fip_id: str) -> None:

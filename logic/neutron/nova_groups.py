@@ -13,6 +13,7 @@ from typing import Any
 
 from logic.errors import InvalidInput
 from logic.identity import AuthContext
+from logic.ids import parse_uuid
 from logic.models import SecurityGroup, SecurityGroupRule, Server
 from logic.neutron import security_groups
 from logic.neutron.errors import NeutronConflict, NeutronNotFound
@@ -120,6 +121,7 @@ def create_rule(ctx: AuthContext, body: object) -> dict[str, Any]:
     parent = wanted.get("parent_group_id")
     if parent is None:
         raise InvalidInput("parent_group_id is required.")
+    _uuid(parent, "parent_group_id")
     try:
         group = security_groups.get(ctx, parent)
     except NeutronNotFound:
@@ -141,6 +143,7 @@ def create_rule(ctx: AuthContext, body: object) -> dict[str, Any]:
     if protocol is not None:
         neutron.update(protocol=protocol, port_range_min=low, port_range_max=high)
     if wanted.get("group_id") is not None:
+        _uuid(wanted["group_id"], "group_id")
         try:
             neutron["remote_group_id"] = str(security_groups.get(ctx, wanted["group_id"]).pk)
         except NeutronNotFound:
@@ -152,7 +155,15 @@ def create_rule(ctx: AuthContext, body: object) -> dict[str, Any]:
     except NeutronConflict as exc:  # a duplicate: Nova says 400
         raise InvalidInput(str(exc)) from None
     remote = SecurityGroup.objects.filter(pk=rule.remote_group_id).first() if rule.remote_group_id else None
-    return _rule(rule, {remote.pk: remote} if remote else {})
+    shown = _rule(rule, {remote.pk: remote} if remote else {})
+    if wanted.get("cidr") and "cidr" in shown["ip_range"]:
+        shown["ip_range"] = {"cidr": wanted["cidr"]}  # Nova echoes the CIDR as given (it stores it normalised)
+    return shown
+
+
+def _uuid(value: object, field: str) -> None:
+    if parse_uuid(value) is None:
+        raise InvalidInput(f"Invalid {field} {value!r}: security group ids are UUIDs.")
 
 
 def delete_rule(ctx: AuthContext, rule_id: str) -> None:

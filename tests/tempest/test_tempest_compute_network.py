@@ -16,13 +16,14 @@ import json
 import shutil
 import sys
 import textwrap
+import urllib.request
 
 import pytest
 
 from tests import services
 from tests.tempest import run_tempest
 from tests.tempest import stack as stackmod
-from tests.tempest.test_tempest_network import make_public_network
+from tests.tempest.test_tempest_network import _admin_token, _post, make_public_network
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.ganeti, pytest.mark.slow, pytest.mark.timeout(2400)]
 
@@ -40,11 +41,35 @@ EXPECTED_SKIP_REASONS = (
 )
 
 
+def _call(url: str, token: str, method: str, path: str, body: dict | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json", "X-Auth-Token": token}
+    request = urllib.request.Request(f"{url}/network/v2.0/{path}", data, headers, method=method)
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)
+
+
+def neutron_private_networks(url: str, facts: dict) -> None:
+    """Each project's ``private`` becomes a Neutron network with a subnet (servers on it get ports, as with Nova).
+
+    The stack provisions ``private`` as a network mapped by hand to a Ganeti network: its NICs
+    have no ports, and floating IPs associate with ports. That one is renamed ``private-ganeti``.
+    """
+    token = _admin_token(url, facts)
+    legacy = _call(url, token, "GET", "networks?name=private")["networks"]
+    for index, network in enumerate(sorted(legacy, key=lambda n: n["project_id"])):
+        _call(url, token, "PUT", f"networks/{network['id']}", {"network": {"name": "private-ganeti"}})
+        made = _post(url, token, "networks", {"network": {"name": "private", "project_id": network["project_id"]}})
+        subnet = {"network_id": made["network"]["id"], "cidr": f"10.201.{index}.0/24", "ip_version": 4}
+        _post(url, token, "subnets", {"subnet": subnet})
+
+
 def run(concurrency: int = 1) -> dict:
     tempest = run_tempest.ensure_tempest()
     stack = stackmod.start(concurrency=concurrency)
     try:
         public = make_public_network(stack.url, stack.facts)
+        neutron_private_networks(stack.url, stack.facts)
         manage = str(stackmod.BIN / "cyclades-manage")
         for project in sorted({a["project_name"] for a in stack.facts["accounts"]}):
             stackmod._run(stack, f"quota-{project}", [manage, "quota-set", project, "floating_ips=-1", "security_groups=-1"])
