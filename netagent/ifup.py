@@ -117,6 +117,7 @@ def install(conf_dir: str, state_dir: str, **kw) -> str:
             if MARKER not in f.read(4096):
                 raise FileExistsError(f"{target} exists and was not written by cyclades; not overwriting it")
     os.makedirs(state_dir, mode=0o750, exist_ok=True)
+    os.makedirs(conf_dir, mode=0o755, exist_ok=True)
     tmp = f"{target}.tmp"
     with open(tmp, "w") as f:
         f.write(script_text(state_dir, **kw))

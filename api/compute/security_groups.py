@@ -21,7 +21,9 @@ class ProxyView(ServerView):
 
 class GroupList(ProxyView):
     def get(self, request):
-        return Response({"security_groups": nova_groups.listing(self.ctx())})
+        flag = request.query_params.get("all_tenants")
+        everyone = flag is not None and flag.lower() not in ("0", "false", "no", "off")
+        return Response({"security_groups": nova_groups.listing(self.ctx(), all_tenants=everyone)})
 
     def post(self, request):
         return Response({"security_group": nova_groups.create(self.writable(), request.data)})

@@ -72,9 +72,13 @@ def _body(body: object, key: str) -> Mapping[str, Any]:
     return body[key]
 
 
-def listing(ctx: AuthContext) -> list[dict[str, Any]]:
+def listing(ctx: AuthContext, *, all_tenants: bool = False) -> list[dict[str, Any]]:
+    """The project's groups; every project's for an admin asking ``all_tenants`` (a member's is ignored)."""
     security_groups.default_group(ctx.project)  # Nova shows the default group from the first list on
-    return render(security_groups.visible(ctx).filter(project=ctx.project).order_by("created_at"))
+    groups = security_groups.visible(ctx)
+    if not (all_tenants and ctx.is_admin):
+        groups = groups.filter(project=ctx.project)
+    return render(groups.order_by("created_at"))
 
 
 def show(ctx: AuthContext, group_id: str) -> dict[str, Any]:

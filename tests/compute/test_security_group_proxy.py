@@ -45,3 +45,13 @@ def test_groups_and_rules_in_novas_shape_and_errors(member, other):
     assert member.get(f"{C}/os-security-groups/{group['id']}").status_code == 404
     gone = member.get(f"{C}/os-security-groups", HTTP_OPENSTACK_API_VERSION="compute 2.36")
     assert gone.status_code == 404
+
+
+def test_admins_list_every_projects_groups_with_all_tenants(member, admin):
+    mine = member.post(f"{C}/os-security-groups", {"security_group": {"name": "a", "description": "a"}}, format="json")
+    theirs = admin.post(f"{C}/os-security-groups", {"security_group": {"name": "b", "description": "b"}}, format="json")
+    ids = {mine.json()["security_group"]["id"], theirs.json()["security_group"]["id"]}
+    every = {g["id"] for g in admin.get(f"{C}/os-security-groups?all_tenants=true").json()["security_groups"]}
+    assert ids <= every
+    own = {g["id"] for g in member.get(f"{C}/os-security-groups?all_tenants=true").json()["security_groups"]}
+    assert mine.json()["security_group"]["id"] in own and theirs.json()["security_group"]["id"] not in own

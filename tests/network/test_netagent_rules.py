@@ -93,3 +93,18 @@ def test_ifup_install_never_overwrites_a_foreign_hook(tmp_path):
         f.write("#!/bin/sh\n# the operator's own\n")
     with pytest.raises(FileExistsError):
         ifup.install(str(tmp_path), str(tmp_path / "state"))
+
+
+def test_the_command_installs_the_ifup_and_with_a_bridge_prefix_the_connect_hook(tmp_path):
+    from django.core.management import call_command
+
+    from netagent import bridge_hook
+
+    conf, state = tmp_path / "ganeti", tmp_path / "state"
+    call_command("netagent", "--install-ifup", str(conf), "--state-dir", str(state), "--bridge-prefix", "zz")
+    ifup_text = (conf / "kvm-vif-bridge").read_text()
+    hook = conf / "hooks" / bridge_hook.HOOK_PATH / "60-cyclades-bridge"
+    assert "'zz'" in ifup_text and str(state) in ifup_text and "zz" in hook.read_text()
+    env = {"GANETI_HOOKS_PHASE": "pre", "GANETI_GROUP_NETWORK_MODE": "bridged", "GANETI_GROUP_NETWORK_LINK": "br0"}
+    assert bridge_hook.main("zz", env) == 0  # not ours: left alone
+    assert bridge_hook.main("zz", {**env, "GANETI_GROUP_NETWORK_LINK": "zz; rm -rf /"}) == 1  # refused, not run

@@ -28,7 +28,7 @@ from tests.tempest.test_tempest_network import _admin_token, _post, make_public_
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.ganeti, pytest.mark.slow, pytest.mark.timeout(2400)]
 
 REGEX = (
-    r"^tempest\.api\.compute\.(security_groups\.|floating_ips\.|servers\.test_attach_interfaces\."
+    r"^tempest\.api\.compute\.(security_groups\.|admin\.test_security_groups\.|floating_ips\.|servers\.test_attach_interfaces\."
     r"|servers\.test_create_server_multi_nic\.)"
 )
 WORKSPACE = run_tempest.WORKSPACE.parent / "workspace-compute-network"
