@@ -108,3 +108,20 @@ def test_concurrent_port_creates_never_pass_the_limit(member):
         t.join(timeout=60)
     assert sorted(statuses) == [201] * 3 + [409] * 7
     assert Port.objects.filter(project=member.project).count() == 4 == used(member.project, QuotaResource.PORTS)
+
+
+def test_the_migration_charges_what_existed_before_the_quotas(member):
+    import importlib
+
+    from django.apps import apps
+
+    from logic.models import QuotaHolding
+
+    network = make_network(member, name="old")
+    make_subnet(member, network["id"], "10.11.0.0/24")
+    post(member, "ports", "port", network_id=network["id"])
+    counted = ("cyclades.subnet", "cyclades.port", "cyclades.security_group")
+    QuotaHolding.objects.filter(project=member.project, resource__in=counted).update(committed=0)  # as before the quotas
+    migration = importlib.import_module("logic.migrations.0013_network_quotas_2")
+    migration.count_existing(apps, None)
+    assert [used(member.project, r) for r in counted] == [1, 1, 1]  # the subnet, the port, the default group
