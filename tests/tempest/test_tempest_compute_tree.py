@@ -28,7 +28,6 @@ EXCLUDED: dict[str, str] = {
     "security_groups.": (
         "networks issue: run by test_tempest_compute_network.py (servers need ports; this stack's 'private' has none)"
     ),
-    "admin.test_security_groups.": "networks issue: security groups",
     "admin.test_quotas_negative.QuotasSecurityGroupAdminNegativeTest": "networks issue: security group quotas",
     "servers.test_server_actions.ServerActionsTestOtherA.test_remove_server_all_security_groups": (
         "networks issue: removing a server's security groups"
