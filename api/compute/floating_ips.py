@@ -1,4 +1,5 @@
-"""Nova's floating IP proxy: ``/os-floating-ips``, ``/os-floating-ip-pools`` (gone from 2.36, as in Nova)."""
+"""Nova's floating IP and network proxies: ``/os-floating-ips``, ``/os-floating-ip-pools``, ``/os-tenant-networks``
+(read-only; gone from 2.36, as in Nova)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,13 @@ class FloatingItem(ProxyView):
 class PoolList(ProxyView):
     def get(self, request):
         return Response({"floating_ip_pools": nova_floating.pools()})
+
+
+class TenantNetworkList(ProxyView):
+    def get(self, request):
+        return Response({"networks": nova_floating.tenant_networks(self.ctx())})
+
+
+class TenantNetworkItem(ProxyView):
+    def get(self, request, network_id):
+        return Response({"network": nova_floating.tenant_network(self.ctx(), network_id)})

@@ -55,6 +55,8 @@ api_patterns = [
     route(r"os-floating-ips", floating_ips.FloatingList),
     route(r"os-floating-ips/(?P<fip_id>[^/]+)", floating_ips.FloatingItem),
     route(r"os-floating-ip-pools", floating_ips.PoolList),
+    route(r"os-tenant-networks", floating_ips.TenantNetworkList),
+    route(r"os-tenant-networks/(?P<network_id>[^/]+)", floating_ips.TenantNetworkItem),
     route(r"os-security-groups/(?P<group_id>[^/]+)", security_groups.GroupItem),
     route(r"os-security-group-rules", security_groups.RuleList),
     route(r"os-security-group-rules/(?P<rule_id>[^/]+)", security_groups.RuleItem),

@@ -1,4 +1,5 @@
-"""Nova's floating IP proxy (``os-floating-ips``, ``os-floating-ip-pools``, ``addFloatingIp``/``removeFloatingIp``).
+"""Nova's floating IP and tenant network proxies (``os-floating-ips``, ``os-floating-ip-pools``, ``addFloatingIp``/
+``removeFloatingIp``, ``os-tenant-networks``).
 
 Up to microversion 2.35 (the actions to 2.43), as in Nova: a pool is an external
 network (by name), ``instance_id`` the server whose port holds the address.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from logic import networks as network_reads
 from logic.errors import ConflictError, InvalidInput, NotFoundError
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
@@ -100,3 +102,21 @@ def disassociate(ctx: AuthContext, server: Server, args: object) -> None:
     if fip.port is None or fip.port.server_id != server.pk:
         raise ConflictError(f"Floating IP {fip.floating_ip_address} is not associated with instance {server.pk}.")
     floating_ips.update(ctx, fip.pk, {"port_id": None})
+
+
+# ------------------------------------------------------------------ os-tenant-networks (read-only)
+def _tenant_network(network: Network) -> dict[str, Any]:
+    v4 = network.subnets.filter(ip_version=4).order_by("created_at").values_list("cidr", flat=True).first()
+    return {"id": str(network.pk), "label": network.name, "cidr": v4 or network.cidr or None}
+
+
+def tenant_networks(ctx: AuthContext) -> list[dict[str, Any]]:
+    """Nova's ``os-tenant-networks``: the networks the project sees (its own, shared and external ones)."""
+    return [_tenant_network(n) for n in network_reads.visible(ctx).filter(deleted=False).order_by("created_at")]
+
+
+def tenant_network(ctx: AuthContext, network_id: str) -> dict[str, Any]:
+    try:
+        return _tenant_network(network_reads.get(ctx, network_id))
+    except NotFoundError:
+        raise NotFoundError(f"Network {network_id} could not be found.") from None

@@ -41,3 +41,15 @@ def test_allocate_associate_disassociate_release(member, admin, server):
     assert member.delete(f"{C}/os-floating-ips/{fip['id']}").status_code == 202
     assert member.get(f"{C}/os-floating-ips/{fip['id']}").status_code == 404
     assert member.get(f"{C}/os-floating-ips", HTTP_OPENSTACK_API_VERSION="compute 2.36").status_code == 404
+
+
+def test_tenant_networks_lists_what_the_project_sees(member, other, admin):
+    mine = make_network(member, name="mine")
+    make_subnet(member, mine["id"], "10.4.0.0/24")
+    theirs = make_network(other, name="theirs")
+    listed = member.get(f"{C}/os-tenant-networks").json()["networks"]
+    assert {"id": mine["id"], "label": "mine", "cidr": "10.4.0.0/24"} in listed
+    assert theirs["id"] not in {n["id"] for n in listed}
+    assert member.get(f"{C}/os-tenant-networks/{mine['id']}").json()["network"]["label"] == "mine"
+    assert member.get(f"{C}/os-tenant-networks/{theirs['id']}").status_code == 404
+    assert member.get(f"{C}/os-tenant-networks", HTTP_OPENSTACK_API_VERSION="compute 2.36").status_code == 404

@@ -1,7 +1,8 @@
 """tempest's network tests of the compute tree (the networks issue): security groups, floating IPs, NICs.
 
 ``tempest.api.compute.security_groups``, ``.floating_ips``,
-``.servers.test_attach_interfaces`` and ``.servers.test_create_server_multi_nic``, unmodified
+``.servers.test_attach_interfaces``, ``.servers.test_create_server_multi_nic``,
+``admin.test_security_groups`` and ``test_tenant_networks``, unmodified
 tempest 47.0.0 on its own stack, with the external network ``public`` (the floating IP pool)
 and interface attach turned on. Zero failures; every skip printed with its reason, which
 must be one :data:`EXPECTED_SKIP_REASONS` explains (attach tests need SSH validation into
@@ -29,7 +30,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.ganeti, py
 
 REGEX = (
     r"^tempest\.api\.compute\.(security_groups\.|admin\.test_security_groups\.|floating_ips\.|servers\.test_attach_interfaces\."
-    r"|servers\.test_create_server_multi_nic\.)"
+    r"|servers\.test_create_server_multi_nic\.|test_tenant_networks\.)"
 )
 WORKSPACE = run_tempest.WORKSPACE.parent / "workspace-compute-network"
 
