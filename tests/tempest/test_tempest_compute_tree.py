@@ -32,7 +32,6 @@ EXCLUDED: dict[str, str] = {
     "servers.test_server_actions.ServerActionsTestOtherA.test_remove_server_all_security_groups": (
         "networks issue: removing a server's security groups"
     ),
-    "test_tenant_networks.": "networks issue: the os-tenant-networks proxy",
     "admin.test_networks.": "networks issue: the os-networks proxy",
     "admin.test_auto_allocate_network.": "networks issue: auto-allocated topology",
     # the volumes issue
