@@ -10,7 +10,8 @@ test client (the API's own code path, no HTTP server):
 * :func:`netagent.rules.render` of 1,000 NICs (policies built from the database by
   :func:`logic.neutron.firewall.policies`), next to ``json.dumps`` of the same policies
   as the baseline, and, as root with nft installed, ``nft -f`` loading it in a scratch
-  network namespace.
+  network namespace, and the node agent's pass over 1,000 taps (veth links there): the
+  first, one with nothing changed (database + render, no load) and one after a rule change.
 
 Usage: ``.venv/bin/python benchmarks/networks.py [--ports 300] [--nics 1000]``
 (``CYCLADES_BENCH_PG`` as for benchmarks/servers_api.py). Not part of the test suite.
@@ -54,6 +55,10 @@ def run(ports: int, nics: int) -> None:
     from netagent.rules import render
 
     project = Project.objects.create(name="bench")
+    from logic import quotas
+    from logic.enums import QuotaResource
+
+    quotas.set_limits(project, {QuotaResource.PORTS: -1, QuotaResource.FLOATING_IPS: -1})  # 1,000+ ports
     user = User.objects.create_user(name="bench", password="x" * 12)
     Membership.objects.create(user=user, project=project, role=Role.MEMBER)
     token, _ = identity.issue_token(user, project)
@@ -106,8 +111,36 @@ def run(ports: int, nics: int) -> None:
                 subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=text, text=True, check=True)
                 loads.append(time.perf_counter() - started)
             print(summary(f"nft -f of the {nics}-NIC rule set", loads))
+            _agent(chosen, names, ns)
         finally:
             subprocess.run(["ip", "netns", "del", ns], check=False)
+
+
+def _agent(chosen, names, ns: str) -> None:
+    """The node agent's pass over ``chosen`` as taps (veth links in ``ns``): unchanged, and after a change."""
+    from logic.models import SecurityGroupRule
+    from logic.neutron.node_policy import snapshot
+    from netagent.agent import Agent, Node
+    from netagent.taps import Tap, TapStore
+
+    batch = "".join(f"link add {names[p.pk]} type veth peer name {names[p.pk]}p\n" for p in chosen)
+    subprocess.run(["ip", "netns", "exec", ns, "ip", "-batch", "-"], input=batch, text=True, check=True)
+    with tempfile.TemporaryDirectory() as state:
+        store = TapStore(state)
+        for p in chosen:
+            store.put(Tap(iface=names[p.pk], mac=p.mac, link="br0"))
+        agent = Agent(state, snapshot, Node(ns))
+        first = timed(agent.sync)
+        same = [timed(agent.sync) for _ in range(5)]
+        group = chosen[0].security_groups.first()
+        changed = []
+        for port in range(5):
+            SecurityGroupRule.objects.create(group=group, project=group.project, direction="ingress", protocol="tcp",
+                                             port_range_min=1000 + port, port_range_max=1000 + port)  # fmt: skip
+            changed.append(timed(agent.sync))
+        print(summary(f"agent: first sync of {len(chosen)} taps (load)", [first]))
+        print(summary("agent: sync, nothing changed (DB + render, no load)", same))
+        print(summary("agent: sync after a rule change (DB + render + nft -f)", changed))
 
 
 def _attach(ctx, server, network_id, server_ports, ganeti_networks) -> None:

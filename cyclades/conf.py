@@ -147,6 +147,11 @@ def _mac_prefix(value: Any) -> None:
         raise ValueError(f"must be three lower-case unicast octets like aa:01:00, got {value!r}")
 
 
+def _bridge_prefix(value: Any) -> None:
+    if not re.fullmatch(r"([a-z][a-z0-9]{0,4})?", str(value)):
+        raise ValueError(f"must be empty or 1-5 characters of a-z, 0-9 starting with a letter, got {value!r}")
+
+
 def _not_negative(value: Any) -> None:
     if value < 0:
         raise ValueError(f"must be zero or positive, got {value!r}")
@@ -396,6 +401,15 @@ SETTINGS: list[Setting] = [
     ),
     Setting(
         "QUOTA_FLOATING_IPS", "int", 10, "Default limit of floating IPs per project (-1 = unlimited).", validate=_quota_limit
+    ),
+    Setting("QUOTA_SUBNETS", "int", 100, "Default limit of subnets per project (-1 = unlimited).", validate=_quota_limit),
+    Setting("QUOTA_PORTS", "int", 500, "Default limit of ports per project (-1 = unlimited).", validate=_quota_limit),
+    Setting(
+        "QUOTA_SECURITY_GROUPS",
+        "int",
+        10,
+        "Default limit of security groups per project, its default group included (-1 = unlimited).",
+        validate=_quota_limit,
     ),
     Setting("QUOTA_VOLUMES", "int", 10, "Default limit of volumes per project (-1 = unlimited).", validate=_quota_limit),
     Setting(
@@ -679,7 +693,17 @@ SETTINGS: list[Setting] = [
         "NETWORK_LINK",
         "str",
         "br0",
-        "Ganeti NIC link (bridge) that networks made through the Neutron API are connected to in every node group.",
+        "Ganeti NIC link (bridge) that networks made through the Neutron API are connected to in every node group "
+        "(every external network, and every network when NETWORK_BRIDGE_PREFIX is empty).",
+    ),
+    Setting(
+        "NETWORK_BRIDGE_PREFIX",
+        "str",
+        "",
+        "Non-empty (1-5 of a-z, 0-9): every private or shared network gets a bridge of its own on the nodes, named "
+        "this prefix + the start of the network's id (15 characters), made by the node hooks (cyclades-manage netagent "
+        "--install-ifup --bridge-prefix); empty: all on NETWORK_LINK.",
+        validate=_bridge_prefix,
     ),
 ]
 

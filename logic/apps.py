@@ -8,6 +8,8 @@ class LogicConfig(AppConfig):
     verbose_name = "Cyclades core"
 
     def ready(self) -> None:
+        from logic.neutron.node_policy import connect_signals
         from logic.signals import ensure_default_domain
 
         post_migrate.connect(ensure_default_domain, sender=self)
+        connect_signals()  # NOTIFY the node agents when ports, groups, rules or floating IPs change

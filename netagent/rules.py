@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 TABLE = "cyclades"
+NAT_TABLE = "cyclades_nat"
 _IFACE = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 _NAMED = {"tcp", "udp", "icmp", "icmpv6", "ipv6-icmp", "sctp", "dccp", "udplite"}
@@ -192,10 +193,17 @@ def _named_sets(groups: Mapping[str, Iterable[str]]) -> tuple[list[str], dict[tu
     return lines, names
 
 
-def render(nics: Iterable[NicPolicy], *, groups: Mapping[str, Iterable[str]] | None = None, stateful: bool = False) -> str:
-    """The whole table, for ``nft -f`` (it replaces the previous one atomically).
+def render(
+    nics: Iterable[NicPolicy],
+    *,
+    groups: Mapping[str, Iterable[str]] | None = None,
+    stateful: bool = False,
+    nat: Iterable[Nat] | None = None,
+) -> str:
+    """The node's tables, for ``nft -f`` (one transaction: it replaces the previous ones atomically).
 
-    ``groups``: the addresses of each remote group the rules name (``Rule.remote_group``).
+    ``groups``: the addresses of each remote group the rules name (``Rule.remote_group``);
+    ``nat``: the floating IPs of this node's NICs.
     """
     nics = list(nics)
     for nic in nics:
@@ -203,12 +211,16 @@ def render(nics: Iterable[NicPolicy], *, groups: Mapping[str, Iterable[str]] | N
     guarded = [(n, nic) for n, nic in enumerate(nics) if nic.port_security]
     set_lines, sets = _named_sets(groups or {})
     out = [f"table bridge {TABLE}", f"delete table bridge {TABLE}", f"table bridge {TABLE} {{", *set_lines]
-    out.append("  chain forward {")
-    out.append("    type filter hook forward priority 0; policy accept;")
-    if guarded:
-        out.append("    iifname vmap " + _set(f'"{nic.iface}" : jump from_{n}' for n, nic in guarded))
-        out.append("    oifname vmap " + _set(f'"{nic.iface}" : jump to_{n}' for n, nic in guarded))
-    out.append("  }")
+    from_map = "iifname vmap " + _set(f'"{nic.iface}" : jump from_{n}' for n, nic in guarded)
+    to_map = "oifname vmap " + _set(f'"{nic.iface}" : jump to_{n}' for n, nic in guarded)
+    # forward: guest to guest on the bridge; input/output: to and from the node itself (its
+    # gateway address, and routed traffic such as a floating IP's, which leaves by the bridge)
+    for hook, maps in (("forward", (from_map, to_map)), ("input", (from_map,)), ("output", (to_map,))):
+        out.append(f"  chain {hook} {{")
+        out.append(f"    type filter hook {hook} priority 0; policy accept;")
+        if guarded:
+            out.extend(f"    {line}" for line in maps)
+        out.append("  }")
     for n, nic in guarded:
         chains = ((f"from_{n}", _from_chain(nic, stateful, sets)), (f"to_{n}", _to_chain(nic, stateful, sets)))
         for name, lines in chains:
@@ -216,4 +228,38 @@ def render(nics: Iterable[NicPolicy], *, groups: Mapping[str, Iterable[str]] | N
             out.extend(f"    {line}" for line in lines)
             out.append("  }")
     out.append("}")
+    out += _nat(nat or ())
     return "\n".join(out) + "\n"
+
+
+@dataclass(frozen=True)
+class Nat:
+    """A floating IP associated with a fixed IP of a NIC on this node; ``link``: the bridge the NIC is on."""
+
+    floating: str
+    fixed: str
+    link: str = ""
+
+
+def _nat(nats: Iterable[Nat]) -> list[str]:
+    """The ``ip`` table ``cyclades_nat``: DNAT floating -> fixed, SNAT fixed -> floating (not towards its own bridge).
+
+    Always rendered (empty without floating IPs) so that a disassociation removes the translation.
+    """
+    nats = sorted(set(nats), key=lambda n: (n.floating, n.fixed))
+    for n in nats:
+        if ipaddress.ip_address(n.floating).version != 4 or ipaddress.ip_address(n.fixed).version != 4:
+            raise ValueError(f"floating IP NAT is IPv4 only: {n}")
+        if n.link and not _IFACE.match(n.link):
+            raise ValueError(f"bad link name {n.link!r}")
+    out = [f"table ip {NAT_TABLE}", f"delete table ip {NAT_TABLE}", f"table ip {NAT_TABLE} {{"]
+    out += ["  chain prerouting {", "    type nat hook prerouting priority dstnat; policy accept;"]
+    out += [f"    ip daddr {n.floating} dnat to {n.fixed}" for n in nats]
+    out += ["  }", "  chain output {", "    type nat hook output priority -100; policy accept;"]
+    out += [f"    ip daddr {n.floating} dnat to {n.fixed}" for n in nats]  # the node's own connections
+    out += ["  }", "  chain postrouting {", "    type nat hook postrouting priority srcnat; policy accept;"]
+    for n in nats:
+        towards = f' oifname != "{n.link}"' if n.link else ""
+        out.append(f"    ip saddr {n.fixed}{towards} snat to {n.floating}")
+    out += ["  }", "}"]
+    return out

@@ -154,8 +154,6 @@ class ServerActionView(ServerView):
     NOT_SUPPORTED = {
         "addFixedIp": "Fixed IPs are the network API's: create a port and attach it.",
         "removeFixedIp": "Fixed IPs are the network API's: detach the port.",
-        "addFloatingIp": "Floating IPs are the network API's: associate the floating IP with the server's port.",
-        "removeFloatingIp": "Floating IPs are the network API's: disassociate the floating IP.",
         "changePassword": "Changing the administrator password of a running server is not supported.",
         "pause": "Pausing servers is not supported on Ganeti.",
         "unpause": "Pausing servers is not supported on Ganeti.",
@@ -187,6 +185,9 @@ class ServerActionView(ServerView):
             "addSecurityGroup": self.security_group_action(add=True),
             "removeSecurityGroup": self.security_group_action(add=False),
         }
+        if not self.is_synnefo and not self.mv("2.44"):
+            handlers["addFloatingIp"] = self.floating_ip_action(add=True)
+            handlers["removeFloatingIp"] = self.floating_ip_action(add=False)
         if self.is_synnefo:
             handlers.update({"start": self.start, "shutdown": self.stop, "console": self.console})
         else:
@@ -210,6 +211,18 @@ class ServerActionView(ServerView):
                 raise BadRequest('The action requires {"name": <security group name or id>}.')
             change = server_ports.add_security_group if add else server_ports.remove_security_group
             change(ctx, self.server(server_id), args["name"])
+            return self.accepted()
+
+        return handle
+
+    def floating_ip_action(self, *, add: bool):
+        """``addFloatingIp`` / ``removeFloatingIp`` ``{"address": ...}`` (Nova's proxy, to microversion 2.43)."""
+
+        def handle(ctx, server_id, args, rid):
+            from logic.neutron import nova_floating
+
+            change = nova_floating.associate if add else nova_floating.disassociate
+            change(ctx, self.server(server_id), args)
             return self.accepted()
 
         return handle

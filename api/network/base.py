@@ -11,6 +11,8 @@ from api.auth import ProjectReader, TokenAuthentication
 from api.faults import as_fault
 from api.faults import exception_handler as openstack_handler
 from logic.neutron.errors import NeutronBadRequest
+from logic.neutron.quota import neutron_name
+from logic.quotas import QuotaExceeded
 
 #: Neutron's type when an error carries none of its own, by HTTP status.
 _TYPES = {400: "HTTPBadRequest", 401: "HTTPUnauthorized", 403: "PolicyNotAuthorized", 404: "HTTPNotFound",
@@ -19,6 +21,9 @@ _TYPES = {400: "HTTPBadRequest", 401: "HTTPUnauthorized", 403: "PolicyNotAuthori
 
 def neutron_exception_handler(exc: Exception, context: dict) -> Response:
     """``{"NeutronError": {"type", "message", "detail"}}`` with the status of the matching OpenStack fault."""
+    if isinstance(exc, QuotaExceeded):  # Neutron: 409 OverQuota (Nova says 403)
+        message = f"Quota exceeded for resources: ['{neutron_name(exc.resource)}']."
+        return Response({"NeutronError": {"type": "OverQuota", "message": message, "detail": ""}}, status=409)
     fault = as_fault(exc)
     if fault.status >= 500:
         return openstack_handler(exc, context)

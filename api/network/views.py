@@ -27,6 +27,8 @@ EXTENSIONS = [
     ("project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."),
     ("sorting", "Sorting support", "Enables sorting support."),
     ("pagination", "Pagination support", "Enables pagination support."),
+    ("quotas", "Quota management support", "Expose functions for quotas management per project."),
+    ("quota_details", "Quota details management support", "Expose functions for quotas usage statistics per project."),
 ]  # fmt: skip
 
 

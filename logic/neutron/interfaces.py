@@ -19,12 +19,12 @@ from django.db import transaction
 from logic import ganeti_jobs
 from logic import networks as network_reads
 from logic.backends import client_for
-from logic.enums import OperState
+from logic.enums import OperState, QuotaResource
 from logic.errors import ConflictError, InvalidInput
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
 from logic.models import Port, Server, ServerNIC
-from logic.neutron import ganeti_networks, nets, ports, server_ports
+from logic.neutron import ganeti_networks, nets, ports, quota, server_ports
 from logic.neutron.errors import NeutronNotFound
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,7 @@ def detach(ctx: AuthContext, server: Server, port_id: str) -> int:
         job_id = ganeti_jobs.remove_nic(server, nic.index)
         if port.made_for_server:
             port.floating_ips.update(port=None, fixed_ip_address=None)
+            quota.charge(port.project_id, QuotaResource.PORTS, -1, f"detach and delete port {port.pk}")
             port.delete()
         else:
             Port.objects.filter(pk=port.pk).update(server=None, device_id="", device_owner="", status="DOWN")

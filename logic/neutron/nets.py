@@ -8,6 +8,7 @@ nothing reaches Ganeti until a port on the network is attached to a server.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +23,7 @@ from logic.enums import QuotaResource
 from logic.errors import NotFoundError
 from logic.identity import AuthContext
 from logic.models import Network, Port, Subnet
-from logic.neutron import ganeti_networks
+from logic.neutron import ganeti_networks, quota
 from logic.neutron.errors import NeutronConflict, NeutronForbidden, NeutronNotFound, invalid
 from logic.neutron.values import boolean, integer, name_or_description, owner_for, reject_unknown
 
@@ -84,6 +85,26 @@ def _charge(network: Network, ctx: AuthContext, amount: int, reason: str) -> Non
     quotas.accept(commission)
 
 
+def link_for(network_id: uuid.UUID, external: bool) -> str:
+    """The Ganeti link of a new network: a bridge of its own (NETWORK_BRIDGE_PREFIX set, not external) or NETWORK_LINK.
+
+    Interface names have at most 15 characters: the prefix and the start of the id's hex.
+    """
+    prefix = settings.CYCLADES["NETWORK_BRIDGE_PREFIX"]
+    if not prefix or external:
+        return settings.CYCLADES["NETWORK_LINK"]
+    return prefix + network_id.hex[: 15 - len(prefix)]
+
+
+def _fresh_id(external: bool) -> uuid.UUID:
+    """A network id whose bridge name no other network has (the name keeps only 10+ hex digits of the id)."""
+    while True:
+        network_id = uuid.uuid4()
+        link = link_for(network_id, external)
+        if link == settings.CYCLADES["NETWORK_LINK"] or not Network.objects.filter(ganeti_link=link).exists():
+            return network_id
+
+
 def create(ctx: AuthContext, body: Mapping[str, Any]) -> Network:
     """A network owned by the caller's project (or, for admins, any project or none when external/shared)."""
     reject_unknown("network", body, _CREATE)
@@ -93,8 +114,10 @@ def create(ctx: AuthContext, body: Mapping[str, Any]) -> Network:
     if body.get("port_security_enabled") is not None and not boolean(body["port_security_enabled"], "port_security_enabled"):
         raise invalid("port_security_enabled", "networks without port security are not supported")
     project = owner_for(ctx, body)
+    network_id = _fresh_id(external)
     with transaction.atomic():
         network = Network.objects.create(
+            id=network_id,
             name=name_or_description(body, "name"),
             description=name_or_description(body, "description"),
             project=project,
@@ -102,7 +125,7 @@ def create(ctx: AuthContext, body: Mapping[str, Any]) -> Network:
             shared=shared,
             admin_state_up=boolean(body.get("admin_state_up", True), "admin_state_up"),
             mtu=_mtu(body["mtu"]) if body.get("mtu") is not None else MAX_MTU,
-            ganeti_link=settings.CYCLADES["NETWORK_LINK"],
+            ganeti_link=link_for(network_id, external),
         )
         _charge(network, ctx, 1, f"create network {network.pk}")
     return network
@@ -148,7 +171,9 @@ def delete(ctx: AuthContext, network_id: object) -> None:
                 "NetworkInUse",
                 f"Unable to complete operation on network {network.pk}. There are one or more ports still in use on the network.",
             )
-        Subnet.objects.filter(network=network).delete()
+        subnets = Subnet.objects.filter(network=network)
+        quota.free(subnets.values_list("project_id", flat=True), QuotaResource.SUBNETS, f"delete network {network.pk}")
+        subnets.delete()
         network.deleted = True
         network.revision_number += 1
         network.save(update_fields=["deleted", "revision_number", "updated_at"])

@@ -18,10 +18,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
+from logic.enums import QuotaResource
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
 from logic.models import IPAllocation, Network, Port, Project, Subnet
-from logic.neutron import ipam, nets, security_groups
+from logic.neutron import ipam, nets, quota, security_groups
 from logic.neutron.errors import NeutronBadRequest, NeutronConflict, NeutronForbidden, NeutronNotFound, invalid, invalid_operation
 from logic.neutron.values import boolean, name_or_description, owner_for, reject_unknown
 
@@ -150,7 +151,9 @@ def _insert(network: Network, project: Project | None, mac: str | None, **fields
     for _ in range(_MAC_TRIES):
         try:
             with transaction.atomic():
-                return Port.objects.create(network=network, project=project, mac=mac or _random_mac(network), **fields)
+                port = Port.objects.create(network=network, project=project, mac=mac or _random_mac(network), **fields)
+                quota.charge(port.project_id, QuotaResource.PORTS, 1, f"create port {port.pk}")
+                return port
         except IntegrityError:
             if mac is not None:
                 raise NeutronConflict("MacAddressInUse", f"Unable to complete operation for network {network.pk}. "
@@ -300,4 +303,5 @@ def delete(ctx: AuthContext, port_id: object) -> None:
     with transaction.atomic():
         port = Port.objects.select_for_update().get(pk=port.pk)
         port.floating_ips.update(port=None, fixed_ip_address=None)
+        quota.charge(port.project_id, QuotaResource.PORTS, -1, f"delete port {port.pk}")
         port.delete()

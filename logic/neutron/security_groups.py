@@ -15,9 +15,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
+from logic.enums import QuotaResource
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
 from logic.models import Project, SecurityGroup, SecurityGroupRule
+from logic.neutron import quota
 from logic.neutron.errors import NeutronBadRequest, NeutronConflict, NeutronNotFound, invalid
 from logic.neutron.values import cidr, name_or_description, owner_for, reject_unknown
 
@@ -45,6 +47,8 @@ def default_group(project: Project | str) -> SecurityGroup:
             group = SecurityGroup.objects.create(
                 project_id=project_id, name=DEFAULT, description="Default security group", is_default=True
             )
+            # counted, but never refused: every port needs it
+            quota.charge(project_id, QuotaResource.SECURITY_GROUPS, 1, "create the default security group", force=True)
             SecurityGroupRule.objects.bulk_create(
                 [
                     SecurityGroupRule(
@@ -104,6 +108,7 @@ def create(ctx: AuthContext, body: Mapping[str, Any]) -> SecurityGroup:
         raise NeutronConflict("SecurityGroupDefaultAlreadyExists", "Default security group already exists.")
     with transaction.atomic():
         group = SecurityGroup.objects.create(project=project, name=name, description=name_or_description(body, "description"))
+        quota.charge(project.pk, QuotaResource.SECURITY_GROUPS, 1, f"create security group {group.pk}")
         SecurityGroupRule.objects.bulk_create(
             [SecurityGroupRule(group=group, project=project, direction="egress", ethertype=e) for e in ("IPv4", "IPv6")]
         )
@@ -135,6 +140,7 @@ def delete(ctx: AuthContext, group_id: object) -> None:
         group = SecurityGroup.objects.select_for_update().get(pk=group.pk)
         if group.ports.exists():
             raise NeutronConflict("SecurityGroupInUse", f"Security Group {group.pk} in use.")
+        quota.charge(group.project_id, QuotaResource.SECURITY_GROUPS, -1, f"delete security group {group.pk}")
         group.delete()
 
 

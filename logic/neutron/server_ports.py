@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import QuerySet
 
+from logic.enums import QuotaResource
 from logic.errors import InvalidInput
 from logic.identity import AuthContext
 from logic.models import Backend, FloatingIP, Network, Port, SecurityGroup, Server
-from logic.neutron import ganeti_networks, ports, security_groups
+from logic.neutron import ganeti_networks, ports, quota, security_groups
 from logic.neutron.errors import NeutronConflict
 from logic.rapi import RapiClient
 
@@ -92,6 +93,7 @@ def release(server_ids: list[int]) -> None:
     with transaction.atomic():
         owned = Port.objects.filter(server_id__in=server_ids, made_for_server=True)
         FloatingIP.objects.filter(port__in=owned).update(port=None, fixed_ip_address=None)
+        quota.free(owned.values_list("project_id", flat=True), QuotaResource.PORTS, "servers deleted: their ports go")
         owned.delete()
         Port.objects.filter(server_id__in=server_ids).update(server=None, device_id="", device_owner="", status="DOWN")
 

@@ -9,10 +9,11 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from logic.enums import QuotaResource
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
 from logic.models import IPAllocation, Network, Subnet
-from logic.neutron import ipam, nets
+from logic.neutron import ipam, nets, quota
 from logic.neutron.errors import NeutronConflict, NeutronNotFound, invalid, invalid_operation
 from logic.neutron.values import boolean, ip_of_version, name_or_description, owner_for, reject_unknown
 
@@ -183,6 +184,7 @@ def create(ctx: AuthContext, body: Mapping[str, Any]) -> Subnet:
             ipv6_ra_mode=ra_mode,
         )
         nets.touch(network)
+        quota.charge(subnet.project_id, QuotaResource.SUBNETS, 1, f"create subnet {subnet.pk}")
     return subnet
 
 
@@ -230,5 +232,6 @@ def delete(ctx: AuthContext, subnet_id: object) -> None:
                 "SubnetInUse",
                 f"Unable to complete operation on subnet {subnet.pk}: One or more ports have an IP allocation from this subnet.",
             )
+        quota.charge(subnet.project_id, QuotaResource.SUBNETS, -1, f"delete subnet {subnet.pk}")
         subnet.delete()
         nets.touch(subnet.network)

@@ -43,7 +43,10 @@ PROXY_ACTIONS = {
 def test_network_proxy_actions_are_404_from_2_44(member, active, jobs, name):
     url = f"/compute/v2.1/servers/{active.pk}/action"
     before = member.post(url, {name: PROXY_ACTIONS[name]}, format="json", **at("2.43"))
-    assert before.status_code == 501 and "network API" in before.json()["notImplemented"]["message"]
+    if "Floating" in name:  # Nova's floating IP proxy (logic.neutron.nova_floating): no such address here
+        assert before.status_code == 404 and "192.0.2.10" in before.json()["itemNotFound"]["message"]
+    else:
+        assert before.status_code == 501 and "network API" in before.json()["notImplemented"]["message"]
     gone = member.post(url, {name: PROXY_ACTIONS[name]}, format="json", **at("2.44"))
     assert gone.status_code == 404 and "2.44" in gone.json()["itemNotFound"]["message"]
     assert jobs.calls == [jobs.calls[0]]  # only the create's job: nothing was submitted

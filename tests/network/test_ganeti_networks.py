@@ -107,3 +107,53 @@ def test_deleting_a_network_removes_its_ganeti_network(member, sandbox_backend, 
         assert time.monotonic() < deadline, "the Ganeti network is still there"
         time.sleep(1)
     assert not BackendNetwork.objects.filter(network=network).exists()
+
+
+def test_a_network_gets_a_bridge_of_its_own_made_by_the_connect_hook(
+    member, other, admin, sandbox_backend, rapi, wait_job, ganeti_prefix, settings
+):
+    """NETWORK_BRIDGE_PREFIX: each private network is connected on its own link; the pre hook makes it on the node."""
+    import os
+    import subprocess
+
+    from netagent import bridge_hook
+
+    prefix = f"t{os.getpid() % 10000}"
+    settings.CYCLADES = {**settings.CYCLADES, "NETWORK_BRIDGE_PREFIX": prefix}
+    hook = bridge_hook.install("/etc/ganeti/hooks", prefix, name=f"60-cyclades-bridge-{os.getpid()}")
+    made: list[str] = []
+    try:
+        mine, theirs = make_network(member, name="own"), make_network(other, name="own")
+        links = [Network.objects.get(pk=n["id"]).ganeti_link for n in (mine, theirs)]
+        assert links[0] != links[1] and all(link.startswith(prefix) and len(link) == 15 for link in links)
+        public = make_network(admin, name="pub", **{"router:external": True})
+        assert Network.objects.get(pk=public["id"]).ganeti_link == settings.CYCLADES["NETWORK_LINK"]  # the uplink bridge
+        make_subnet(member, mine["id"], "10.81.0.0/24")
+        network = Network.objects.get(pk=mine["id"])
+        port = ports.create(_ctx(member), {"network_id": mine["id"]})
+        with transaction.atomic():
+            depends = ganeti_networks.ensure(network, sandbox_backend, rapi)
+        made.append(links[0])
+        spec = ganeti_networks.nic_spec(ports.get(_ctx(member), port.pk))
+        name = f"{ganeti_prefix}-br1"
+        job = rapi.create_instance(
+            name, disk_template="diskless", nics=[spec], os="noop", beparams={"maxmem": 128, "minmem": 128, "vcpus": 1},
+            depends=[[j, ["success"]] for j in depends],
+        )  # fmt: skip
+        wait_job(job)  # Ganeti's bridge check passed: the hook made the bridge on the node before the connect
+        assert rapi.get_network(spec["network"])["group_list"] == [["default", "bridged", links[0], ""]]  # gnt-network info
+        assert rapi.get_instance(name)["nic.links"] == [links[0]]
+        shown = subprocess.run(
+            ["ip", "netns", "exec", "gnt", "ip", "-o", "link", "show", links[0]], capture_output=True, text=True
+        )
+        assert (
+            shown.returncode == 0
+            and "bridge"
+            in subprocess.run(
+                ["ip", "netns", "exec", "gnt", "ip", "-d", "-o", "link", "show", links[0]], capture_output=True, text=True
+            ).stdout
+        )
+    finally:
+        os.unlink(hook)
+        for link in made:
+            subprocess.run(["ip", "netns", "exec", "gnt", "ip", "link", "del", link], capture_output=True)

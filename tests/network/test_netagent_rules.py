@@ -52,3 +52,59 @@ def test_bad_policies_are_refused(bad):
 
 def test_link_local_is_the_eui64_of_the_mac():
     assert link_local("52:54:00:12:34:56") == "fe80::5054:ff:fe12:3456"
+
+
+def test_floating_ips_render_dnat_and_snat_and_an_empty_nat_table_without_them():
+    from netagent.rules import Nat
+
+    text = render([nic(1)], nat=[Nat("203.0.113.7", "10.0.0.1", "br0")])
+    assert "ip daddr 203.0.113.7 dnat to 10.0.0.1" in text and 'ip saddr 10.0.0.1 oifname != "br0" snat to 203.0.113.7' in text
+    assert "hook input priority 0" in text and "hook output priority 0" in text  # routed traffic meets the NIC chains too
+    empty = render([nic(1)])
+    assert "table ip cyclades_nat {" in empty and "dnat" not in empty  # a disassociation empties it
+    for bad in (Nat("2001:db8::1", "10.0.0.1"), Nat("203.0.113.7", "10.0.0.1", "br0; drop")):
+        with pytest.raises(ValueError):
+            render([nic(1)], nat=[bad])
+
+
+def test_ifup_records_taps_from_ganetis_environment_and_refuses_bad_ones(tmp_path):
+    from netagent import ifup
+    from netagent.taps import Tap, TapStore
+
+    env = {"INTERFACE": "tap3", "MAC": "AA:01:00:00:00:03", "MODE": "routed", "INSTANCE": "vm", "IP": "10.0.0.3"}
+    assert ifup.main(str(tmp_path), env, wait=0) == 0
+    assert TapStore(str(tmp_path)).all() == [Tap.from_env(env)] and Tap.from_env(env).mac == "aa:01:00:00:00:03"
+    assert ifup.main(str(tmp_path), {**env, "INTERFACE": "../../etc"}, wait=0) == 1
+    assert ifup.main(str(tmp_path), {**env, "MAC": "nope"}, wait=0) == 1
+    assert [t.iface for t in TapStore(str(tmp_path)).all()] == ["tap3"]
+    TapStore(str(tmp_path)).forget(["tap3"])
+    assert TapStore(str(tmp_path)).all() == []
+
+
+def test_ifup_install_never_overwrites_a_foreign_hook(tmp_path):
+    from netagent import ifup
+
+    path = ifup.install(str(tmp_path), str(tmp_path / "state"))
+    assert ifup.install(str(tmp_path), str(tmp_path / "state")) == path  # ours: rewritten
+    with open(path) as f:
+        text = f.read()
+    assert "source /usr/lib/ganeti/net-common" in text and "setup_bridge" in text
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n# the operator's own\n")
+    with pytest.raises(FileExistsError):
+        ifup.install(str(tmp_path), str(tmp_path / "state"))
+
+
+def test_the_command_installs_the_ifup_and_with_a_bridge_prefix_the_connect_hook(tmp_path):
+    from django.core.management import call_command
+
+    from netagent import bridge_hook
+
+    conf, state = tmp_path / "ganeti", tmp_path / "state"
+    call_command("netagent", "--install-ifup", str(conf), "--state-dir", str(state), "--bridge-prefix", "zz")
+    ifup_text = (conf / "kvm-vif-bridge").read_text()
+    hook = conf / "hooks" / bridge_hook.HOOK_PATH / "60-cyclades-bridge"
+    assert "'zz'" in ifup_text and str(state) in ifup_text and "zz" in hook.read_text()
+    env = {"GANETI_HOOKS_PHASE": "pre", "GANETI_GROUP_NETWORK_MODE": "bridged", "GANETI_GROUP_NETWORK_LINK": "br0"}
+    assert bridge_hook.main("zz", env) == 0  # not ours: left alone
+    assert bridge_hook.main("zz", {**env, "GANETI_GROUP_NETWORK_LINK": "zz; rm -rf /"}) == 1  # refused, not run

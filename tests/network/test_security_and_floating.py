@@ -137,5 +137,6 @@ def test_floating_ip_quota(member, external, settings):
     quotas.set_limits(member.project, {QuotaResource.FLOATING_IPS: 1})
     assert post(member, "floatingips", "floatingip", floating_network_id=public["id"]).status_code == 201
     response = post(member, "floatingips", "floatingip", floating_network_id=public["id"])
-    assert response.status_code == 403 and "floating" in response.json()["NeutronError"]["message"].lower()
+    assert response.status_code == 409 and response.json()["NeutronError"]["type"] == "OverQuota"
+    assert "floatingip" in response.json()["NeutronError"]["message"]
     assert FloatingIP.objects.count() == 1 and IPAllocation.objects.filter(subnet__network_id=public["id"]).count() == 1

@@ -100,7 +100,8 @@ def run(concurrency: int = 1) -> dict:
         manage = str(stackmod.BIN / "cyclades-manage")
         projects = sorted({a["project_name"] for a in stack.facts["accounts"]})
         for project in projects:  # tempest makes dozens of networks
-            stackmod._run(stack, f"quota-{project}", [manage, "quota-set", project, "private_networks=-1", "floating_ips=-1"])
+            stackmod._run(stack, f"quota-{project}", [manage, "quota-set", project, "private_networks=-1", "floating_ips=-1",
+                                                           "subnets=-1", "ports=-1", "security_groups=-1"])  # fmt: skip
         # tempest may hand any member account out as primary and then wants a reader of that same project
         readers = {a["project_name"] for a in stack.facts["accounts"] if a["role"] == "reader"}
         for project in sorted(set(projects) - readers):
