@@ -122,6 +122,6 @@ def test_the_migration_charges_what_existed_before_the_quotas(member):
     post(member, "ports", "port", network_id=network["id"])
     counted = ("cyclades.subnet", "cyclades.port", "cyclades.security_group")
     QuotaHolding.objects.filter(project=member.project, resource__in=counted).update(committed=0)  # as before the quotas
-    migration = importlib.import_module("logic.migrations.0013_network_quotas_2")
+    migration = importlib.import_module("logic.migrations.0023_network_quotas")
     migration.count_existing(apps, None)
     assert [used(member.project, r) for r in counted] == [1, 1, 1]  # the subnet, the port, the default group

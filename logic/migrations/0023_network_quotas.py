@@ -29,7 +29,7 @@ def count_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("logic", "0012_microversions_2"),
+        ("logic", "0022_microversions"),
     ]
 
     operations = [

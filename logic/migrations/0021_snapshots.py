@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('logic', '0012_admin_2'),
+        ('logic', '0020_admin'),
     ]
 
     operations = [

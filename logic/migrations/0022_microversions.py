@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("logic", "0016_snapshots_2")]
+    dependencies = [("logic", "0021_snapshots")]
 
     operations = [
         migrations.AddField(
