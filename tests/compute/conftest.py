@@ -10,7 +10,7 @@ import pytest
 
 from logic.enums import Role
 from logic.models import Backend
-from tests.factories import BackendFactory, FlavorFactory, ImageFactory, token_client
+from tests.factories import BackendFactory, FlavorFactory, ImageFactory, UserFactory, token_client
 
 MV21 = {"HTTP_X_OPENSTACK_NOVA_API_VERSION": "2.1"}
 
@@ -97,6 +97,12 @@ def image_alt(db):
 @pytest.fixture
 def member(db):
     return token_client(Role.MEMBER, headers=MV21)
+
+
+@pytest.fixture
+def admin(db):
+    """A cloud administrator (a module may define its own ``admin``)."""
+    return token_client(Role.ADMIN, user=UserFactory(is_admin=True))
 
 
 @pytest.fixture

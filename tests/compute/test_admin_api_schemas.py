@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from api.compute import base
-from logic.enums import Role
 from logic.models import ServerAction
 from tests.compute import tempest_schemas
-from tests.factories import ServerFactory, UserFactory, token_client
+from tests.factories import ServerFactory
 
 pytestmark = [pytest.mark.postgres]
 
@@ -22,16 +20,6 @@ V21 = "/compute/v2.1"
 
 def at(version: str) -> dict:
     return {"HTTP_OPENSTACK_API_VERSION": f"compute {version}"}
-
-
-@pytest.fixture
-def admin(db):
-    return token_client(Role.ADMIN, user=UserFactory(is_admin=True))
-
-
-@pytest.fixture(autouse=True)
-def nova_max(monkeypatch):
-    monkeypatch.setattr(base, "MAX_VERSION", base.Microversion(2, 100))
 
 
 @pytest.mark.ganeti

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
-from logic.enums import Role
 from logic.models import Server
-from tests.factories import UserFactory, token_client
 
 V21 = "/compute/v2.1"
-
-
-@pytest.fixture
-def admin(db):
-    """An administrator in a project of their own."""
-    return token_client(Role.ADMIN, user=UserFactory(is_admin=True))
 
 
 def test_an_admin_shows_acts_on_and_deletes_another_projects_server(admin, member, server, jobs):

@@ -6,9 +6,7 @@ import uuid
 
 import pytest
 
-from logic.enums import Role
 from logic.models import Aggregate, ComputeNode
-from tests.factories import UserFactory, token_client
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ganeti]
 
@@ -17,11 +15,6 @@ URL = "/compute/v2.1/os-aggregates"
 
 def v(version: str) -> dict:
     return {"HTTP_OPENSTACK_API_VERSION": f"compute {version}"}
-
-
-@pytest.fixture
-def admin(db):
-    return token_client(Role.ADMIN, user=UserFactory(is_admin=True))
 
 
 @pytest.fixture

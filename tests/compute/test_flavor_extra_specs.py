@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from logic.enums import Role
 from logic.models import Flavor
 from tests.compute import tempest_schemas
-from tests.factories import UserFactory, token_client
-
-
-@pytest.fixture
-def admin(db):
-    return token_client(Role.ADMIN, user=UserFactory(is_admin=True))
 
 
 def url(flavor, key=None):

@@ -7,19 +7,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from logic.enums import OpCode, Role, ServerTask
+from logic.enums import OpCode, ServerTask
 from tests.admin.events import CLUSTER, dispatch, op_event
-from tests.factories import BackendFactory, FlavorFactory, ServerFactory, UserFactory, token_client
+from tests.factories import BackendFactory, FlavorFactory, ServerFactory
 
 pytestmark = [pytest.mark.postgres]
 
 H = timedelta(hours=1)
 URL = "/compute/v2.1/os-simple-tenant-usage"
-
-
-@pytest.fixture
-def admin(db):
-    return token_client(Role.ADMIN, user=UserFactory(is_admin=True))
 
 
 @pytest.fixture
