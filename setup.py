@@ -25,6 +25,7 @@ setup(
             "ui*",
             "bus*",
             "simganeti*",
+            "netagent*",
         ]
     ),
     include_package_data=True,

@@ -69,3 +69,16 @@ def test_installed_package_carries_the_ui_and_its_jquery(installed):
     )
     assert proc.returncode == 0, proc.stderr
     assert {"vendor/jquery.min.js", "js/app.js", "css/app.css"} <= set(proc.stdout.split())
+
+
+def test_every_top_level_package_is_installed():
+    """A package left out of setup.py imports from a checkout but not once installed (cwd elsewhere)."""
+    from setuptools import find_packages
+
+    source = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()} - {"tests"}
+    text = (ROOT / "setup.py").read_text()
+    listed = {name.split("*")[0].strip('"') for name in text.split("include=[", 1)[1].split("]", 1)[0].split() if name}
+    listed = {name.strip('",') for name in listed}
+    assert source <= listed, f"not installed by setup.py: {sorted(source - listed)}"
+    installed = {name.split(".")[0] for name in find_packages(str(ROOT), include=[f"{n}*" for n in listed])}
+    assert source <= installed
