@@ -147,6 +147,11 @@ class NicNetworks:
         self._found: dict[tuple, Network | None] = {}
 
     def for_nic(self, nic: dict) -> Network | None:
+        if nic.get("network_id"):  # a libvirt host's NIC names the API network itself (no Ganeti network)
+            key = ("id", str(nic["network_id"]))
+            if key not in self._found:
+                self._found[key] = Network.objects.filter(pk=key[1], deleted=False).first()
+            return self._found[key]
         key = (nic.get("network"), nic.get("link"), nic.get("mode"))
         if key not in self._found:
             self._found[key] = for_ganeti_nic(*key)

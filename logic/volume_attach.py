@@ -21,7 +21,7 @@ from logic.enums import DISKLESS, OperState, QuotaResource, VolumeAttachStatus, 
 from logic.errors import ConflictError, InvalidInput, NotFoundError
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
-from logic.models import Server, Volume
+from logic.models import Backend, Server, Volume
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,21 @@ log = logging.getLogger(__name__)
 ATTACHABLE_STATES = (OperState.STARTED, OperState.STOPPED)
 #: Without hotplug (the fake hypervisor has none) Ganeti refuses to take a disk off a running instance.
 DETACHABLE_STATES = (OperState.STOPPED,)
+#: A libvirt host unplugs a disk from a running domain too (and changes the definition of a stopped one).
+LIBVIRT_DETACHABLE_STATES = (OperState.STARTED, OperState.STOPPED)
+
+
+def _on_libvirt(server: Server) -> bool:
+    return server.backend is not None and server.backend.kind == Backend.Kind.LIBVIRT
+
+
+def _jobs_for(server: Server):
+    """The volume operations of the server's backend: :mod:`logic.volume_jobs` (Ganeti) or the libvirt driver's."""
+    if _on_libvirt(server):
+        from logic.drivers.libvirt import devices
+
+        return devices.attach_volume, devices.detach_volume
+    return volume_jobs.attach, volume_jobs.detach
 
 
 def _server(ctx: AuthContext, server_id: object) -> Server:
@@ -138,7 +153,11 @@ def attach(
             raise ConflictError(f"Cannot 'attach_volume' instance {server.pk} while it is {server.operstate}/{server.task}.")
         if Volume.objects.filter(server=server, task__isnull=False, deleted=False).exists():
             raise ConflictError(f"Instance {server.pk} is already changing a volume; try again when that ends.")
-        if volume.volume_type.disk_template != server.flavor.disk_template:
+        if _on_libvirt(server):
+            from logic.drivers.libvirt import devices
+
+            devices.check_volume(volume)  # RBD volumes only (any flavor with disks)
+        elif volume.volume_type.disk_template != server.flavor.disk_template:
             raise InvalidInput(
                 f"Volume {volume.id} is of type {volume.volume_type.name} (Ganeti disk template "
                 f"{volume.volume_type.disk_template}), instance {server.pk} uses {server.flavor.disk_template}: Ganeti "
@@ -152,7 +171,7 @@ def attach(
         volume.delete_on_termination, volume.attachment_id = delete_on_termination, uuid.uuid4()
         volume.task, volume.task_request_id, volume.task_job_id, volume.fault = VolumeTask.ATTACH, request_id, None, None
         volume.save()
-    _submit(volume, VolumeTask.ATTACH, request_id, lambda: volume_jobs.attach(volume, server))
+    _submit(volume, VolumeTask.ATTACH, request_id, lambda: _jobs_for(server)[0](volume, server))
     volume.refresh_from_db()
     return volume
 
@@ -179,7 +198,7 @@ def detach(ctx: AuthContext, server_id: object, volume_id: object, *, request_id
             raise NotFoundError(f"Volume {volume.id} is not attached to instance {server.pk}.")
         if volume.status != VolumeStatus.IN_USE or volume.attach_status != VolumeAttachStatus.ATTACHED:
             raise InvalidInput(f"Invalid volume: volume {volume.id} must be in-use to detach (it is {volume.status}).")
-        if server.task or server.operstate not in DETACHABLE_STATES:
+        if server.task or server.operstate not in (LIBVIRT_DETACHABLE_STATES if _on_libvirt(server) else DETACHABLE_STATES):
             raise ConflictError(
                 f"Cannot 'detach_volume' instance {server.pk} while it is {server.operstate}/{server.task}: without disk "
                 "hotplug Ganeti takes a disk off a stopped instance only; stop the server first."
@@ -187,7 +206,7 @@ def detach(ctx: AuthContext, server_id: object, volume_id: object, *, request_id
         volume.status, volume.attach_status = VolumeStatus.DETACHING, VolumeAttachStatus.DETACHING
         volume.task, volume.task_request_id, volume.task_job_id, volume.fault = VolumeTask.DETACH, request_id, None, None
         volume.save()
-    _submit(volume, VolumeTask.DETACH, request_id, lambda: volume_jobs.detach(volume, server))
+    _submit(volume, VolumeTask.DETACH, request_id, lambda: _jobs_for(server)[1](volume, server))
     volume.refresh_from_db()
     return volume
 

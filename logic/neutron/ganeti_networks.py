@@ -201,6 +201,19 @@ def nic_spec(port: Port) -> dict:
     return spec
 
 
+def host_nic_spec(port: Port) -> dict:
+    """The NIC of a port on a libvirt host (no Ganeti network there): its MAC and IPv4 address on the
+    network's link (a bridge on the host; none: the host's libvirt network), naming the API network."""
+    network = port.network
+    v4 = next((a.ip_address for a in port.fixed_ips.all() if ":" not in a.ip_address), None)
+    spec: dict = {"mac": port.mac, "name": nic_name(port), "mode": network.ganeti_mode, "network_id": str(network.pk)}
+    if network.ganeti_link:
+        spec["link"] = network.ganeti_link
+    if v4 is not None:
+        spec["ip"] = v4
+    return spec
+
+
 def forget(network: Network, backend: Backend, client: RapiClient) -> list[int]:
     """Disconnect and remove the network from ``backend`` (when its last port is gone); returns the job ids.
 

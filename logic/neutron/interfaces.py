@@ -16,14 +16,14 @@ import logging
 
 from django.db import transaction
 
-from logic import ganeti_jobs
 from logic import networks as network_reads
 from logic.backends import client_for
+from logic.drivers import dispatch
 from logic.enums import OperState, QuotaResource
 from logic.errors import ConflictError, InvalidInput
 from logic.identity import AuthContext
 from logic.ids import parse_uuid
-from logic.models import Port, Server, ServerNIC
+from logic.models import Backend, Port, Server, ServerNIC
 from logic.neutron import ganeti_networks, nets, ports, quota, server_ports
 from logic.neutron.errors import NeutronNotFound
 
@@ -96,11 +96,15 @@ def attach(ctx: AuthContext, server: Server, body: object) -> tuple[dict, int]:
                 raise InvalidInput("A port_id or a net_id is required: the project has no default network.")
             request = server_ports.NicRequest(network=network, fixed_ip=fixed[0].get("ip_address") if fixed else None)
         port = server_ports.bind(ctx, server, request)
-        with client_for(server.backend) as client:
-            depends = ganeti_networks.ensure(port.network, server.backend, client)
-        port = server_ports.of_server(server).get(pk=port.pk)
-        nic = ganeti_networks.nic_spec(port)
-        job_id = ganeti_jobs.add_nic(server, extra=nic, depends=depends)
+        if server.backend.kind == Backend.Kind.LIBVIRT:  # no Ganeti network: the NIC sits on the network's link
+            port = server_ports.of_server(server).get(pk=port.pk)
+            nic, depends = ganeti_networks.host_nic_spec(port), []
+        else:
+            with client_for(server.backend) as client:
+                depends = ganeti_networks.ensure(port.network, server.backend, client)
+            port = server_ports.of_server(server).get(pk=port.pk)
+            nic = ganeti_networks.nic_spec(port)
+        job_id = dispatch.add_nic(server, extra=nic, depends=depends)
     log.info("port %s attached to server %s (job %s)", port.pk, server.pk, job_id)
     return {**attachment(port, set()), "hotplug": False}, job_id
 
@@ -116,7 +120,7 @@ def detach(ctx: AuthContext, server: Server, port_id: str) -> int:
         nic = ServerNIC.objects.filter(server=server, mac=port.mac).first()
         if nic is None:
             raise ConflictError(f"Port {port.pk} is not yet attached in Ganeti: try again when its state is ACTIVE.")
-        job_id = ganeti_jobs.remove_nic(server, nic.index)
+        job_id = dispatch.remove_nic(server, nic.index)
         if port.made_for_server:
             port.floating_ips.update(port=None, fixed_ip_address=None)
             quota.charge(port.project_id, QuotaResource.PORTS, -1, f"detach and delete port {port.pk}")

@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from django.db import transaction
 
 from logic.backends import client_for
-from logic.models import Port, Server
+from logic.models import Backend, Port, Server
 from logic.neutron import ganeti_networks, server_ports
 from logic.neutron.errors import NeutronBadRequest, NeutronConflict, NeutronNotFound
 from logic.servers.create_request import NetworkRequest
@@ -55,6 +55,9 @@ def job_args(server: Server, requests: list[NetworkRequest]) -> dict:
                 nics.append(request.as_job_arg())
                 continue
             port = server_ports.of_server(server).get(pk=port.pk)
+            if server.backend.kind == Backend.Kind.LIBVIRT:  # no Ganeti networks on a libvirt host
+                nics.append(ganeti_networks.host_nic_spec(port))
+                continue
             if ganeti_networks.needs_ganeti_network(port.network):
                 client = client or stack.enter_context(client_for(server.backend))
                 depends += ganeti_networks.ensure(port.network, server.backend, client)

@@ -282,12 +282,18 @@ def rename_server(server: Server, new_name: str) -> int:
     raise NotSupported("rename is not supported on libvirt backends")
 
 
-def add_nic(server: Server, **_: Any) -> int:
-    raise NotSupported("NICs are not supported on libvirt backends yet")
+def add_nic(server: Server, **spec: Any) -> int:
+    """A NIC at the end of the domain (:func:`.devices.add_nic`)."""
+    from logic.drivers.libvirt import devices
+
+    return devices.add_nic(server, **spec)
 
 
 def remove_nic(server: Server, index: int) -> int:
-    raise NotSupported("NICs are not supported on libvirt backends yet")
+    """The NIC reported at ``index`` taken off the domain (:func:`.devices.remove_nic`)."""
+    from logic.drivers.libvirt import devices
+
+    return devices.remove_nic(server, index)
 
 
 def console_info(server: Server) -> dict[str, Any]:

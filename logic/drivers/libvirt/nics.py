@@ -54,6 +54,7 @@ def reported(domain_xml: str, specs: list[dict]) -> list[dict]:
                 "mac": mac.get("address") if mac is not None else "",
                 "ip": ip if ip and ip != "pool" else None,
                 "network": spec.get("network"),
+                "network_id": spec.get("network_id"),
                 "mode": spec.get("mode") or "bridged",
                 "link": spec.get("link") or (el.find("source").get("network") if el.find("source") is not None else ""),
             }
