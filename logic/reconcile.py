@@ -117,6 +117,7 @@ def ganeti_nics(instance: dict) -> list[dict]:
     networks = instance.get("nic.networks") or []
     links = instance.get("nic.links") or []
     modes = instance.get("nic.modes") or []
+    network_ids = instance.get("nic.network_ids") or []  # a libvirt host's listing names the API networks
 
     def at(values: list, i: int) -> Any:
         return values[i] if i < len(values) else None
@@ -129,6 +130,7 @@ def ganeti_nics(instance: dict) -> list[dict]:
             "network": at(names, i) or at(networks, i),
             "link": at(links, i),
             "mode": at(modes, i),
+            "network_id": at(network_ids, i),
         }
         for i, mac in enumerate(macs)
     ]

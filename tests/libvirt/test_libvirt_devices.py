@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from lxml import etree
 
+from logic import reconcile
 from logic.models import Port, Server, ServerNIC, Volume, VolumeType
 from tests import services
 from tests.factories import FlavorFactory
@@ -76,6 +77,8 @@ def test_interface_attach_and_detach_follow_the_domain_and_the_addresses(member,
     shown = member.get(f"{url}/{port_id}").json()["interfaceAttachment"]
     assert shown["port_state"] == "ACTIVE" and shown["fixed_ips"][0]["ip_address"] == "10.72.0.5"
     assert sorted(ServerNIC.objects.filter(server_id=server_id).values_list("index", flat=True)) == [0, 1]
+    (report,) = reconcile.reconcile_all([lv_backend], client_for=None, fix=False)
+    assert report.error is None and report.findings == []  # the host's listing names the same networks
 
     # bad input keeps its 4xx and changes nothing
     assert member.post(url, {"interfaceAttachment": {"net_id": second, "port_id": port_id}}, format="json").status_code == 400

@@ -5,9 +5,11 @@ through the same events whatever the backend; this class gives it the host's dom
 shape of Ganeti's bulk ``GET /2/instances`` (the fields it reads):
 
 * ``oper_state``/``status``: whether the domain runs;
-* ``nic.*``: MACs and links from the domain XML. A libvirt host has no address pools: a NIC
-  whose MAC the DB knows keeps the DB's IP and network (there is nothing else to compare
-  them with); NICs added or removed on the host show as drift;
+* ``nic.*``: MACs and links from the persistent domain XML (what the driver reports after a NIC
+  change; on a host without hotplug the running domain gets it at its next start). A libvirt
+  host has no address pools: a NIC whose MAC the DB knows keeps the DB's IP and API network
+  (``nic.network_ids``: there is nothing else to compare them with); NICs added or removed on
+  the host show as drift;
 * ``beparams``: vCPUs and memory of the persistent definition (what a resize rewrote);
 * ``tags``: ``<prefix>:server:<id>`` when the domain carries our ``<metadata>`` ownership
   element with that id. libvirt keeps no creation time, so orphans are reported but
@@ -55,9 +57,7 @@ class LibvirtInstances:
         conn = self._conn()
         try:
             domains = conn.listAllDomains()
-            listed = [
-                (dom.name(), dom.isActive(), dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), dom.XMLDesc(0)) for dom in domains
-            ]
+            listed = [(dom.name(), dom.isActive(), dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)) for dom in domains]
         except libvirt.libvirtError as exc:
             raise RapiUnavailable(f"libvirt host {self.backend.libvirt_uri}: {exc.get_error_message()}") from exc
         ours = [item for item in listed if server_id_for(item[0]) is not None]
@@ -66,19 +66,15 @@ class LibvirtInstances:
         ganeti_networks = dict(
             Network.objects.filter(pk__in={n.network_id for n in nics if n.network_id}).values_list("pk", "ganeti_network")
         )
-        return [
-            self._instance(name, bool(active), persistent, live, known, ganeti_networks)
-            for name, active, persistent, live in ours
-        ]
+        return [self._instance(name, bool(active), persistent, known, ganeti_networks) for name, active, persistent in ours]
 
-    def _instance(self, name: str, active: bool, persistent: str, live: str, known: dict, ganeti_networks: dict) -> dict:
+    def _instance(self, name: str, active: bool, persistent: str, known: dict, ganeti_networks: dict) -> dict:
         sid = server_id_for(name)
         defined = etree.fromstring(persistent)
-        running = etree.fromstring(live)
         memory = defined.find("memory")
         kib = int(memory.text) * {"KiB": 1, "MiB": 1024, "GiB": 1 << 20}.get(memory.get("unit", "KiB"), 1)
-        macs, ips, networks, links, modes = [], [], [], [], []
-        for el in running.findall("devices/interface"):
+        macs, ips, networks, network_ids, links, modes = [], [], [], [], [], []
+        for el in defined.findall("devices/interface"):  # the definition, as the driver reports NIC changes
             mac_el, source = el.find("mac"), el.find("source")
             mac = (mac_el.get("address") if mac_el is not None else "").lower()
             db = known.get((sid, mac))
@@ -86,11 +82,13 @@ class LibvirtInstances:
             if db is not None:  # what the driver reported at create (no IPAM on the host to ask)
                 ips.append(db.ipv4 or db.ipv6 or None)
                 networks.append(ganeti_networks.get(_as_uuid(db.network_id)) or None)
+                network_ids.append(str(db.network_id) if db.network_id else None)
                 links.append(db.link)
                 modes.append(db.mode or "bridged")
             else:
                 ips.append(None)
                 networks.append(None)
+                network_ids.append(None)
                 links.append((source.get("bridge") or source.get("network")) if source is not None else None)
                 modes.append("bridged")
         owner = defined.find(f"metadata/{{{METADATA_NS}}}server")
@@ -104,6 +102,7 @@ class LibvirtInstances:
             "nic.macs": macs,
             "nic.ips": ips,
             "nic.networks": networks,
+            "nic.network_ids": network_ids,
             "nic.links": links,
             "nic.modes": modes,
             "beparams": {"vcpus": int(defined.findtext("vcpu")), "maxmem": kib // 1024},
