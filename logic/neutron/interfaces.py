@@ -8,6 +8,10 @@ records the NIC at once and the guest sees it at its next boot; the body says
 so in ``hotplug``. A port's state is ACTIVE once Ganeti reports the NIC.
 Detach removes the NIC (by its index in what Ganeti reported) the same way and
 unbinds the port (deleting it when the compute API made it).
+
+On a libvirt backend (:mod:`logic.drivers.libvirt.devices`, through :mod:`logic.drivers`) there
+are no Ganeti networks: the NIC sits on the network's link (a bridge on the host) and names the
+API network; a running domain gets it at once (hotplug).
 """
 
 from __future__ import annotations
@@ -106,7 +110,9 @@ def attach(ctx: AuthContext, server: Server, body: object) -> tuple[dict, int]:
             nic = ganeti_networks.nic_spec(port)
         job_id = dispatch.add_nic(server, extra=nic, depends=depends)
     log.info("port %s attached to server %s (job %s)", port.pk, server.pk, job_id)
-    return {**attachment(port, set()), "hotplug": False}, job_id
+    # a running domain on a libvirt host gets the NIC at once (Ganeti here runs without hotplug)
+    hotplug = server.backend.kind == Backend.Kind.LIBVIRT and server.operstate == OperState.STARTED
+    return {**attachment(port, set()), "hotplug": hotplug}, job_id
 
 
 def detach(ctx: AuthContext, server: Server, port_id: str) -> int:

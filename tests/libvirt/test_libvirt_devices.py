@@ -143,5 +143,19 @@ def test_volume_attach_and_detach_on_a_libvirt_server(member, rbd_image, rbd_vol
     shown = member.get(f"{V3}/volumes/{vol}").json()["volume"]
     assert shown["status"] == "available" and shown["attachments"] == []
     assert member.get(url, **MV21).json()["volumeAttachments"] == []
+
+    # the disk went from the definition behind our back: the detach fails, the volume is in error, still attached
+    assert member.post(url, {"volumeAttachment": {"volumeId": vol}}, format="json", **MV21).status_code == 200
+    dispatch_all()
+    assert Volume.objects.get(pk=vol).status == "in-use"
+    root = persistent(test_host, server_id)
+    for el in root.findall("devices/disk"):
+        if el.find("target").get("dev") == "vdb":
+            el.getparent().remove(el)
+    test_host.defineXML(etree.tostring(root, encoding="unicode"))  # what an operator's `virsh detach-disk --config` does
+    assert member.delete(f"{url}/{vol}", **MV21).status_code == 202
+    dispatch_all()
+    failed = Volume.objects.get(pk=vol)
+    assert failed.status == "error" and failed.server_id == server_id and "has no disk of volume" in failed.fault["message"]
     assert member.delete(f"/compute/v2.1/servers/{server_id}").status_code == 204
     dispatch_all()
