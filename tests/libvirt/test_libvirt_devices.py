@@ -159,3 +159,5 @@ def test_volume_attach_and_detach_on_a_libvirt_server(member, rbd_image, rbd_vol
     assert failed.status == "error" and failed.server_id == server_id and "has no disk of volume" in failed.fault["message"]
     assert member.delete(f"/compute/v2.1/servers/{server_id}").status_code == 204
     dispatch_all()
+    gone = Volume.objects.get(pk=vol)  # the RBD image outlives the domain: available again
+    assert (gone.status, gone.server_id, gone.deleted) == ("available", None, False)
