@@ -26,7 +26,7 @@ EXTENDED = (0x05, 0x0F, 0x85)
 
 
 def say(message):
-    sys.stderr.write("cyclades-image: %s\n" % message)
+    sys.stderr.write(f"cyclades-image: {message}\n")
 
 
 def is_ext(disk, offset):
@@ -72,7 +72,7 @@ def root_filesystem(path):
             return path
         found = [offset for offset in partitions(disk) if is_ext(disk, offset)]
     for offset in found:
-        target = "%s?offset=%d" % (path, offset)
+        target = f"{path}?offset={offset}"
         if "Type: directory" in debugfs(target, "-R", "stat /etc"):
             return target
     return None
@@ -80,7 +80,7 @@ def root_filesystem(path):
 
 def kind(target, name):
     """What ``name`` is in the filesystem: "directory", "regular", "symlink", ... or None when it does not exist."""
-    for line in debugfs(target, "-R", 'stat "%s"' % name).splitlines():
+    for line in debugfs(target, "-R", f'stat "{name}"').splitlines():
         if "Type:" in line:
             return line.split("Type:", 1)[1].split()[0]
     return None
@@ -101,18 +101,18 @@ def script(target, files, staged):
                 continue
             found = kind(target, directory)
             if found is None:
-                lines.append('mkdir "%s"' % directory)
+                lines.append(f'mkdir "{directory}"')
                 if directory.endswith("/.ssh"):
-                    lines.append('sif "%s" mode 040700' % directory)
+                    lines.append(f'sif "{directory}" mode 040700')
             elif found != "directory":
-                raise RuntimeError("%s is a %s in the image, not a directory" % (directory, found))
+                raise RuntimeError(f"{directory} is a {found} in the image, not a directory")
             made.add(directory)
         if kind(target, spec["path"]) is not None:
-            lines.append('rm "%s"' % spec["path"])
-        lines.append('write "%s" "%s"' % (staged[spec["path"]], spec["path"]))
-        lines.append('sif "%s" mode 0%o' % (spec["path"], 0o100000 | int(spec["mode"])))
-        lines.append('sif "%s" uid 0' % spec["path"])
-        lines.append('sif "%s" gid 0' % spec["path"])
+            lines.append('rm "{}"'.format(spec["path"]))
+        lines.append('write "{}" "{}"'.format(staged[spec["path"]], spec["path"]))
+        lines.append('sif "{}" mode 0{:o}'.format(spec["path"], 0o100000 | int(spec["mode"])))
+        lines.append('sif "{}" uid 0'.format(spec["path"]))
+        lines.append('sif "{}" gid 0'.format(spec["path"]))
     return "\n".join(lines) + "\n"
 
 
@@ -120,7 +120,7 @@ def inject(path, files):
     """Write the files into the disk's root filesystem; False (nothing written) when it has none."""
     target = root_filesystem(path)
     if target is None:
-        say("no ext2/3/4 root filesystem on %s: the image is left as it is (no hostname, key or password set)" % path)
+        say(f"no ext2/3/4 root filesystem on {path}: the image is left as it is (no hostname, key or password set)")
         return False
     if shutil.which("debugfs") is None:
         raise RuntimeError("debugfs (e2fsprogs) is not installed on this node")
@@ -131,10 +131,10 @@ def inject(path, files):
         for i, spec in enumerate(files):
             data = base64.b64decode(spec["data"])
             if spec["path"].endswith("/authorized_keys"):
-                old = debugfs(target, "-R", 'cat "%s"' % spec["path"], data=True)
+                old = debugfs(target, "-R", 'cat "{}"'.format(spec["path"]), data=True)
                 kept = [line for line in old.splitlines(keepends=True) if line.strip() and line not in data.splitlines(True)]
                 data = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in kept) + data
-            staged[spec["path"]] = os.path.join(work, "f%d" % i)
+            staged[spec["path"]] = os.path.join(work, f"f{i}")
             with open(staged[spec["path"]], "wb") as f:
                 f.write(data)
             wanted[spec["path"]] = data
@@ -143,16 +143,16 @@ def inject(path, files):
             f.write(script(target, files, staged))
         debugfs(target, "-w", "-f", commands)
         for name, data in wanted.items():
-            if debugfs(target, "-R", 'cat "%s"' % name, data=True) != data:
-                raise RuntimeError("writing %s into %s failed" % (name, target))
+            if debugfs(target, "-R", f'cat "{name}"', data=True) != data:
+                raise RuntimeError(f"writing {name} into {target} failed")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    say("personalised %s: %s" % (target, ", ".join(sorted(wanted))))
+    say("personalised {}: {}".format(target, ", ".join(sorted(wanted))))
     return True
 
 
 def fetch(base_url, grant, signature, timeout):
-    url = "%s/image/personalise/%s" % (base_url.rstrip("/"), grant)
+    url = "{}/image/personalise/{}".format(base_url.rstrip("/"), grant)
     request = urllib.request.Request(url, headers={"X-Cyclades-Grant-Signature": signature})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read(8 << 20).decode("utf-8"))
