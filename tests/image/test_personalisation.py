@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import email
+import hashlib
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -223,3 +225,76 @@ def _file(tmp_path: Path, data: bytes) -> Path:
     path = tmp_path / "old_keys"
     path.write_bytes(data)
     return path
+
+
+# ----------------------------------------------------------------------------- the create script, against a live API
+@pytest.fixture
+def os_copy(tmp_path, monkeypatch):
+    """The OS definition copied as ganeti-os-install does, with its conf naming a test fetch key."""
+    target = tmp_path / "os"
+    target.mkdir()
+    for item in OS_DIR.iterdir():
+        if item.is_file():
+            shutil.copy2(item, target / item.name)
+    key = tmp_path / "fetch.key"
+    image_deploy.ensure_key_file(key)
+    monkeypatch.setitem(settings.CYCLADES, "IMAGE_FETCH_KEY_FILE", str(key))
+    (target / "cyclades-image.conf").write_text(f"KEY_FILE={key}\nTIMEOUT=30\n")
+    return target
+
+
+def run_create(os_dir: Path, disk: Path, params: dict[str, str]) -> subprocess.CompletedProcess:
+    env = {"PATH": os.environ["PATH"] + ":/usr/sbin:/sbin", "DISK_0_PATH": str(disk), "DISK_0_NAME": "",
+           **{f"OSP_{k.upper()}": v for k, v in params.items()}}  # fmt: skip
+    return subprocess.run([sys.executable, str(os_dir / "create")], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_create_script_writes_image_then_personalisation_once(os_copy, tmp_path, live_server, transactional_db, monkeypatch):
+    monkeypatch.setitem(settings.CYCLADES, "IMAGE_FETCH_URL", live_server.url)
+    monkeypatch.setitem(settings.CYCLADES, "IMAGE_FILE_DIR", str(tmp_path))
+    source = tmp_path / "image.raw"
+    offset = partitioned(source)
+    data = source.read_bytes()
+    stored = tmp_path / "store"
+    stored.write_bytes(data)
+    image = ImageFactory(ganeti_os="cyclades-image+default", store="file", location=f"file://{stored}", size=len(data),
+                         os_hash_value=hashlib.sha512(data).hexdigest())  # fmt: skip
+    server = ServerFactory(image=image, name="live", key_data=KEY)
+    server.admin_password_hash = personalisation.hash_password("pw-live")
+    params = ganeti_jobs.osparams_for(image, server, "create")
+    disk = tmp_path / "disk0"
+    disk.write_bytes(b"\0" * (64 * MIB))
+    done = run_create(os_copy, disk, params)
+    assert done.returncode == 0, done.stderr
+    assert "personalised" in done.stderr and "pw-live" not in done.stderr + done.stdout
+    assert server.admin_password_hash not in done.stderr + done.stdout and "AAAAC3" not in done.stderr + done.stdout
+    target = f"{disk}?offset={offset}"
+    assert cat(target, "/etc/hostname") == b"live\n" and cat(target, "/root/.ssh/authorized_keys") == KEY.encode() + b"\n"
+    config = yaml.safe_load(cat(target, f"{personalisation.SEED_DIR}/user-data"))
+    assert personalisation.verify_password("pw-live", config["chpasswd"]["users"][0]["password"])
+    assert not list(os_copy.glob("__pycache__"))  # nothing written into the OS directory
+
+    # Both grants are spent: running the script again (a replayed job) fetches nothing.
+    again = run_create(os_copy, disk, params)
+    assert again.returncode == 1 and "fetching image" in again.stderr
+    fresh = {**params, **image_deploy.deploy_osparams(image, purpose="test")}
+    replay = run_create(os_copy, disk, fresh)
+    assert replay.returncode == 1 and "fetching the personalisation failed" in replay.stderr and "403" in replay.stderr
+
+
+def test_the_create_script_leaves_an_image_without_a_filesystem(os_copy, tmp_path, live_server, transactional_db, monkeypatch):
+    monkeypatch.setitem(settings.CYCLADES, "IMAGE_FETCH_URL", live_server.url)
+    monkeypatch.setitem(settings.CYCLADES, "IMAGE_FILE_DIR", str(tmp_path))
+    data = os.urandom(MIB)
+    stored = tmp_path / "store"
+    stored.write_bytes(data)
+    image = ImageFactory(ganeti_os="cyclades-image+default", store="file", location=f"file://{stored}", size=len(data),
+                         os_hash_value=hashlib.sha512(data).hexdigest())  # fmt: skip
+    server = ServerFactory(image=image, key_data=KEY)
+    disk = tmp_path / "disk0"
+    disk.write_bytes(b"\0" * (4 * MIB))
+    done = run_create(os_copy, disk, ganeti_jobs.osparams_for(image, server, "create"))
+    assert done.returncode == 0, done.stderr
+    assert "no ext2/3/4 root filesystem" in done.stderr
+    assert disk.read_bytes()[:MIB] == data and disk.read_bytes()[MIB:] == b"\0" * (3 * MIB)
+    assert ImageFetchGrant.objects.get(purpose__startswith="personalise:").used_at is not None
