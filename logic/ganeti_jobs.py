@@ -8,10 +8,11 @@ Instances are named ``server.ganeti_name`` (``<GANETI_PREFIX>-<id>``) and carry
 their ownership as tags (:func:`ownership_tags`), visible with
 ``gnt-instance list -o +tags``.
 
-Secrets never reach Ganeti: the admin password, user data and keys stay in
-the product's database (served by the metadata service/config drive). Only
-the image's own, non-secret OS parameters are passed, and a parameter whose
-name looks like a secret is refused.
+Secrets never reach Ganeti: the admin password (only its SHA-512 crypt hash is kept),
+user data and keys stay in the product's database; for our OS definition they wait
+on a one-time personalisation grant whose id alone is an OS parameter
+(:mod:`logic.personalisation`). Only the image's own, non-secret OS parameters are
+passed, and a parameter whose name looks like a secret is refused.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 from django.conf import settings
 
 from cyclades.logs import request_id_var
-from logic import image_deploy, rapi, volume_rbd
+from logic import image_deploy, personalisation, rapi, volume_rbd
 from logic.backends import client_for
 from logic.enums import OperState
 from logic.errors import InvalidInput
@@ -96,10 +97,16 @@ def public_osparams(image: Image) -> dict[str, Any]:
 
 
 def osparams_for(image: Image, server: Server, action: str) -> dict[str, Any]:
-    """The image's OS parameters, plus a one-time fetch grant when our OS definition writes uploaded data."""
+    """The image's OS parameters, plus one-time grants (the data, the personalisation) when our OS definition deploys it.
+
+    The personalisation carries the admin password's hash the API left on the server object
+    (``server.admin_password_hash``, never a database column).
+    """
     params = public_osparams(image)
     if image_deploy.uses_fetch(image):
         params |= image_deploy.deploy_osparams(image, purpose=f"{action} of {server.ganeti_name}")
+        password_hash = getattr(server, "admin_password_hash", None)
+        params |= personalisation.osparams(server, image, action=action, password_hash=password_hash)
     return params
 
 

@@ -98,7 +98,9 @@ def redeem(grant: str, signature: str | None) -> Download:
     if not signature or not hmac.compare_digest(sign(grant), signature):
         raise PolicyError("Invalid fetch signature.")
     now = timezone.now()
-    fetches = ImageFetchGrant.objects.filter(token_hash=grant_hash(grant)).exclude(purpose__startswith="upload:")
+    fetches = ImageFetchGrant.objects.filter(token_hash=grant_hash(grant)).exclude(
+        Q(purpose__startswith="upload:") | Q(purpose__startswith="personalise:")
+    )
     row = fetches.select_related("image").first()
     used = fetches.filter(Q(used_at__isnull=True) & Q(expires_at__gt=now))
     if row is None or used.update(used_at=now) != 1:

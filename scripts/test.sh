@@ -24,6 +24,12 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 # libvirt-python (requirements.txt) builds against libvirt-dev; the libvirt tests use its test:///default driver
 pkg-config --exists libvirt 2>/dev/null || need+=(libvirt-dev pkg-config gcc)
 command -v nft >/dev/null 2>&1 || need+=(nftables)  # the anti-spoofing test loads rules with nft
+# personalisation (conf/ganeti-os/cyclades-image/personalise.py writes with debugfs; the tests build
+# partitioned images with sfdisk, make SSH keys with ssh-keygen and compare hashes with openssl passwd)
+PATH="$PATH:/usr/sbin:/sbin" command -v debugfs >/dev/null 2>&1 || need+=(e2fsprogs)
+PATH="$PATH:/usr/sbin:/sbin" command -v sfdisk >/dev/null 2>&1 || need+=(fdisk)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   $SUDO apt-get update -qq

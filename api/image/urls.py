@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from api.image import actions, data, fetch, members, plankton, schemas, upload, views
+from api.image import actions, data, fetch, members, personalise, plankton, schemas, upload, views
 
 _ID = r"(?P<image_id>[^/]+)"
 
@@ -22,6 +22,7 @@ urlpatterns = [
     re_path(rf"^/v2/images/{_ID}/members/(?P<member_id>[^/]+)/?$", members.MemberItem.as_view()),
     re_path(r"^/v2/info/import/?$", views.ImportInfo.as_view()),
     re_path(r"^/fetch/(?P<grant>[A-Za-z0-9_-]+)/?$", fetch.ImageFetch.as_view()),
+    re_path(r"^/personalise/(?P<grant>[A-Za-z0-9_-]+)/?$", personalise.Personalise.as_view()),
     re_path(r"^/upload/(?P<grant>[A-Za-z0-9_-]+)/?$", upload.SnapshotUpload.as_view()),
     # the Synnefo Plankton view (kamaki 0.16)
     re_path(r"^/v1\.0/images/?$", plankton.ImageList.as_view()),

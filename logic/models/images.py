@@ -77,6 +77,9 @@ class ImageFetchGrant(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    payload = models.JSONField(
+        null=True, blank=True, help_text="A personalisation grant's files (logic.personalisation); wiped when fetched."
+    )
 
     def __str__(self) -> str:
         return f"grant for {self.image_id} ({self.purpose})"

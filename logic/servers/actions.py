@@ -256,6 +256,9 @@ def rebuild(ctx: AuthContext, raw_id: str, spec: object, *, request_id: str) -> 
         ctx, raw_id, rule="rebuild", action="rebuild", task=ServerTask.REBUILD, request_id=request_id, prepare=prepare
     )
     server.image = image
+    from logic.personalisation import hash_password
+
+    server.admin_password_hash = hash_password(admin_pass)  # for the personalisation grant; never stored on the row
     submit_job(server, ServerTask.REBUILD, request_id, lambda: backend_jobs().rebuild_server(server, image))
     return server, admin_pass
 

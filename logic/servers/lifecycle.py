@@ -26,10 +26,12 @@ def create(ctx: AuthContext, req: CreateRequest, *, request_id: str) -> list[Ser
     host" fault, as Nova does, rather than failing the whole request.
     """
     from logic import allocator, compute_nodes, server_groups, server_quotas
+    from logic.personalisation import hash_password
     from logic.placement import Placement
 
     servers: list[Server] = []
     reservation = reservation_id()
+    password_hash = hash_password(req.admin_pass)  # the clear text goes only into the API's answer
     if req.group is not None:
         compute_nodes.known_nodes()  # the group's rules are checked against the nodes' rows
     with transaction.atomic():
@@ -81,6 +83,7 @@ def create(ctx: AuthContext, req: CreateRequest, *, request_id: str) -> list[Ser
             servers.append(server)
     for server in servers:
         if server.task == ServerTask.BUILD:
+            server.admin_password_hash = password_hash  # for the personalisation grant; never stored on the row
             submit_job(
                 server,
                 ServerTask.BUILD,

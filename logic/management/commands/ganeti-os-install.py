@@ -34,6 +34,8 @@ class Command(BaseCommand):
         target = Path(opts["os_dir"]) / "cyclades-image"
         target.mkdir(parents=True, exist_ok=True)
         for item in SOURCE.iterdir():
+            if not item.is_file():
+                continue  # e.g. a __pycache__ left by a test that imported personalise.py
             tmp = target / f".{item.name}.tmp"
             shutil.copy2(item, tmp)
             tmp.replace(target / item.name)  # atomic: a concurrent install or a running create sees a whole file
