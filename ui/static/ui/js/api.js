@@ -96,9 +96,12 @@
       url: base + path,
       method: method,
       dataType: "json",
-      headers: {},
-      cache: false
+      // Not jQuery's cache: false, whose "_=<time>" query parameter Glance (like every OpenStack
+      // list) reads as a filter: a property "_" no image has. The header asks the browser to
+      // revalidate instead.
+      headers: {"Cache-Control": "no-cache"}
     }, extra || {});
+    settings.headers = $.extend({"Cache-Control": "no-cache"}, settings.headers);
     if (session && session.token) {
       settings.headers["X-Auth-Token"] = session.token;
     }
