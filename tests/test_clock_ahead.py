@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 INNER = """
@@ -25,6 +27,7 @@ def test_the_monotonic_clock_is_not_moved():
 """
 
 
+@pytest.mark.realclock  # it compares its own clock with a subprocess's: not itself run with the clock moved
 def test_clock_ahead_moves_wall_clocks_not_the_monotonic_one(tmp_path):
     (tmp_path / "test_inner.py").write_text(INNER)
     env = {
