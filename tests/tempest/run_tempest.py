@@ -263,6 +263,12 @@ def run(tempest: Path, regex: str, concurrency: int, workspace: Path = WORKSPACE
     return proc.returncode, proc.stdout + proc.stderr
 
 
+def unexplained_skips(summary: dict, reasons) -> dict[str, str]:
+    """The skips of ``summary`` whose reason contains none of ``reasons`` (case-insensitive)."""
+    wanted = [k.lower() for k in reasons]
+    return {t: r for t, r in summary["skips"].items() if not any(k in r.lower() for k in wanted)}
+
+
 def report(summary: dict) -> str:
     lines = [f"tempest: {summary['passed']} passed, {summary['skipped']} skipped, {summary['failed']} failed"]
     for test, reason in summary["skips"].items():
